@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
 
 from planner import __version__
@@ -19,7 +20,7 @@ from planner.exceptions import InputError, PlannerError
 __all__ = ["main", "COMMANDS"]
 
 #: Subcommand modules of :mod:`planner.cli`, in the order ``planner --help`` lists them.
-COMMANDS: tuple[str, ...] = ()
+COMMANDS: tuple[str, ...] = ("ingest", "usage")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit status (0 ok, 1 failure, 2 bad input)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    warnings.formatwarning = _format_warning
     try:
         return int(args.handler(args) or 0)
     except InputError as exc:
@@ -51,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"planner {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    return f"planner: warning: {' '.join(str(message).split())}\n"
 
 
 def _one_line(exc: BaseException) -> str:

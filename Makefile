@@ -1,0 +1,44 @@
+# The two commands of the README: `make demo` and `make test`. Both create .venv on first use
+# and reinstall only when pyproject.toml changes, so a second run is quick.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEMO   := out/demo
+export PLANNER_STORE ?= $(CURDIR)/$(DEMO)/planner.duckdb
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "planner needs Python >= 3.11; set PYTHON=/path/to/python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+## demo: ingest the bundled real samples into out/demo/planner.duckdb and print a usage summary
+demo: $(VENV)/.installed
+	@$(BIN)/planner ingest data/samples/azure_llm_2023_code.csv data/samples/azure_llm_2023_conv.csv \
+		data/samples/focus/multi_model_usage.csv data/samples/focus/ai_prompt_caching_a.csv
+	@$(BIN)/planner ingest data/samples/servegen_hourly_by_model.csv --mapping data/samples/servegen.mapping.yaml
+	@$(BIN)/planner ingest data/samples/philly_busy_nodes_hourly.csv --metric node_hours --source philly --id-dim product
+	@echo
+	@$(BIN)/planner usage summary
+	@echo
+	@echo "store: $(PLANNER_STORE)"
+
+## test: the whole suite (slow real-data tests included)
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check planner tests benchmarks
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

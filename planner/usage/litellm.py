@@ -1,0 +1,159 @@
+"""LiteLLM proxy spend logs (an export of its ``LiteLLM_SpendLogs`` table, CSV/JSON/Parquet).
+
+One row per request. Columns used: ``startTime``, ``model``, ``prompt_tokens``,
+``completion_tokens`` (required); ``spend`` [USD], ``request_id``, ``team_id``, ``user``,
+``end_user``, ``custom_llm_provider``, ``request_tags``, ``metadata`` (JSON: ``user_api_key_team_alias``,
+``user_api_key_alias``, ``additional_usage_values``/``usage_object`` with cache counts) and the
+top-level ``cache_read_input_tokens`` / ``cache_creation_input_tokens`` where present.
+
+LiteLLM's ``prompt_tokens`` counts every input token, cached ones included (OpenAI's
+convention, which LiteLLM applies to all providers), so ``input_tokens`` = ``prompt_tokens`` -
+cache reads - cache writes. A ``request_id`` that appears twice is kept once when both rows are
+equal and refused when they differ.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planner.exceptions import InputError
+from planner.usage._io import numeric, parse_time, read_frame, require_columns, rows_text
+from planner.usage.schema import finalize
+from planner.usage.traces import aggregate_requests
+
+__all__ = ["read_litellm"]
+
+_CACHE_READ = ("cache_read_input_tokens", "cached_tokens")
+_CACHE_WRITE = ("cache_creation_input_tokens",)
+
+
+def read_litellm(
+    path: str | Path,
+    freq: str = "h",
+    source: str = "litellm",
+    constants: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Read a LiteLLM spend-log export into the usage table, aggregated to ``freq``.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        CSV, JSON (array of rows) or Parquet export of ``LiteLLM_SpendLogs``.
+    freq : str
+        Period of the aggregation (pandas frequency), default hourly.
+    source : str
+        Source name stored with the rows.
+    constants : mapping, optional
+        Dimension values for every row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Usage table with ``requests``, ``input_tokens``, ``cached_input_tokens``,
+        ``cache_write_tokens``, ``output_tokens`` [tokens] and ``cost_usd`` [USD] per model, team,
+        user and feature (first request tag).
+    """
+    what = str(path)
+    raw = read_frame(path, kinds=("csv", "parquet", "json", "jsonl"))
+    require_columns(raw, ["startTime", "model", "prompt_tokens", "completion_tokens"], what,
+                    hint="; is this a LiteLLM spend-log export?")
+    raw = _dedupe(raw, what)
+    meta = [_as_dict(m, what, "metadata", i) for i, m in enumerate(raw.get("metadata", [None] * len(raw)))]
+    ts = parse_time(raw["startTime"], what, "startTime")
+    prompt = numeric(raw, "prompt_tokens", what, missing="zero")
+    output = numeric(raw, "completion_tokens", what, missing="zero")
+    read = _cache_count(raw, meta, _CACHE_READ, what)
+    write = _cache_count(raw, meta, _CACHE_WRITE, what)
+    uncached = prompt - read - write
+    if (uncached < 0).any():
+        bad = (uncached < 0).to_numpy()
+        raise InputError(
+            f"{what}: cache tokens exceed 'prompt_tokens' at {rows_text(bad)}; expected "
+            "prompt_tokens to include cache reads and writes"
+        )
+    dims = pd.DataFrame(index=raw.index)
+    dims["model"] = raw["model"].fillna("").astype(str)
+    dims["provider"] = _col(raw, "custom_llm_provider")
+    team_alias = pd.Series([str(m.get("user_api_key_team_alias") or "") for m in meta], index=raw.index)
+    dims["team"] = team_alias.where(team_alias != "", _col(raw, "team_id"))
+    user = _col(raw, "user")
+    dims["user"] = user.where(user != "", _col(raw, "end_user"))
+    dims["feature"] = [_first_tag(t, what, i) for i, t in enumerate(raw.get("request_tags", [None] * len(raw)))]
+    counts = aggregate_requests(ts, uncached, output, freq, dims)
+    extra = pd.DataFrame({"ts": ts.dt.floor(freq), **{c: dims[c] for c in dims},
+                          "cached_input_tokens": read, "cache_write_tokens": write})
+    if "spend" in raw.columns:
+        extra["cost_usd"] = numeric(raw, "spend", what, missing="zero")
+    keys = ["ts", *dims.columns]
+    extra = extra.groupby(keys, as_index=False).sum().melt(id_vars=keys, var_name="metric", value_name="value")
+    return finalize(pd.concat([counts, extra], ignore_index=True), source, constants, what)
+
+
+def _col(raw: pd.DataFrame, name: str) -> pd.Series:
+    if name not in raw.columns:
+        return pd.Series("", index=raw.index)
+    return raw[name].fillna("").astype(str).replace({"None": "", "nan": ""})
+
+
+def _dedupe(raw: pd.DataFrame, what: str) -> pd.DataFrame:
+    if "request_id" not in raw.columns:
+        return raw
+    dup = raw["request_id"].duplicated(keep=False) & raw["request_id"].notna()
+    if not dup.any():
+        return raw
+    text = raw.astype(str)
+    conflicting = text[dup].groupby(raw["request_id"][dup]).nunique().gt(1).any(axis=1)
+    if conflicting.any():
+        rid = conflicting[conflicting].index[0]
+        rows = rows_text((raw["request_id"] == rid).to_numpy())
+        raise InputError(
+            f"{what}: request_id {rid!r} appears at {rows} with conflicting values; "
+            "expected one row per request"
+        )
+    return raw[~raw["request_id"].duplicated(keep="first") | raw["request_id"].isna()].reset_index(drop=True)
+
+
+def _as_dict(value, what: str, column: str, i: int) -> dict:
+    if isinstance(value, dict):
+        return value
+    if value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() in ("", "{}"):
+        return {}
+    try:
+        parsed = json.loads(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{what}: column {column!r} is not valid JSON at row {i + 1}") from None
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _first_tag(value, what: str, i: int) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return str(value[0]) if len(value) else ""
+    text = str(value).strip()
+    if not text or text == "[]":
+        return ""
+    try:
+        tags = json.loads(text)
+    except ValueError:
+        raise InputError(f"{what}: column 'request_tags' is not a JSON list at row {i + 1}") from None
+    return str(tags[0]) if isinstance(tags, list) and tags else ""
+
+
+def _cache_count(raw: pd.DataFrame, meta: list[dict], keys: tuple[str, ...], what: str) -> pd.Series:
+    for key in keys:
+        if key in raw.columns:
+            return numeric(raw, key, what, missing="zero")
+    values = []
+    for m in meta:
+        extra = m.get("additional_usage_values") or {}
+        usage = m.get("usage_object") or {}
+        details = usage.get("prompt_tokens_details") or {}
+        found = next((src[k] for src in (extra, usage, details) for k in keys if src.get(k) is not None), 0)
+        values.append(float(found or 0))
+    return pd.Series(values, index=raw.index, dtype="float64")

@@ -1,0 +1,116 @@
+"""From the usage table to forecastable series and readable summaries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from planner.exceptions import InputError
+from planner.usage.schema import DIMENSIONS, METRICS, validate_usage
+
+__all__ = ["to_series", "summarize"]
+
+
+def to_series(
+    usage: pd.DataFrame,
+    metric: str | Sequence[str],
+    by: Sequence[str] = (),
+    freq: str = "D",
+    fill_value: float | None = 0.0,
+    sep: str = "/",
+) -> pd.DataFrame:
+    """Aggregate the usage table to Nixtla long format, one series per dimension values x metric.
+
+    Parameters
+    ----------
+    usage : pandas.DataFrame
+        The usage table.
+    metric : str or sequence of str
+        Metric(s) to keep; each becomes its own series.
+    by : sequence of str
+        Dimensions (or ``"source"``) that split the series, e.g. ``("team", "model")``.
+    freq : str
+        pandas frequency of the periods, e.g. ``"h"``, ``"D"``, ``"W-MON"``, ``"MS"``.
+    fill_value : float or None
+        Value for periods with no rows between a series' first and last period (0: nothing was
+        used). ``None`` leaves them out so the forecaster sees the gap.
+    sep : str
+        Separator of the parts of ``unique_id``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``unique_id`` (``"<by values>/<metric>"``), ``ds`` (period start) and ``y`` in the
+        metric's unit, sorted by ``unique_id, ds``.
+    """
+    validate_usage(usage)
+    metrics = [metric] if isinstance(metric, str) else list(metric)
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown:
+        raise InputError(f"unknown metric(s) {unknown}; expected one of {list(METRICS)}")
+    bad = [b for b in by if b not in (*DIMENSIONS, "source")]
+    if bad:
+        raise InputError(f"unknown dimension(s) {bad}; expected some of {['source', *DIMENSIONS]}")
+    rows = usage[usage["metric"].isin(metrics)]
+    if rows.empty:
+        raise InputError(f"the usage table has no rows for metric(s) {metrics}")
+    try:
+        ds = rows["ts"].dt.to_period(freq).dt.start_time if not freq.lower().endswith(("h", "min", "s")) \
+            else rows["ts"].dt.floor(freq)
+    except (ValueError, AttributeError) as exc:
+        raise InputError(f"unknown frequency {freq!r}: {exc}") from None
+    keys = [*by, "metric"]
+    uid = rows[keys].astype(str).agg(sep.join, axis=1) if keys else rows["metric"]
+    out = (
+        pd.DataFrame({"unique_id": uid.to_numpy(), "ds": ds.to_numpy(), "y": rows["value"].to_numpy()})
+        .groupby(["unique_id", "ds"], as_index=False)["y"].sum()
+    )
+    if fill_value is not None:
+        out = out.groupby("unique_id", group_keys=False)[["unique_id", "ds", "y"]].apply(
+            lambda g: _complete(g, freq, fill_value)
+        )
+    return out.sort_values(["unique_id", "ds"]).reset_index(drop=True)
+
+
+def _complete(group: pd.DataFrame, freq: str, fill_value: float) -> pd.DataFrame:
+    full = pd.date_range(group["ds"].min(), group["ds"].max(), freq=freq)
+    if len(full) == len(group):
+        return group
+    out = group.set_index("ds").reindex(full)
+    out["unique_id"] = group["unique_id"].iloc[0]
+    out["y"] = out["y"].fillna(fill_value)
+    return out.rename_axis("ds").reset_index()[["unique_id", "ds", "y"]]
+
+
+def summarize(usage: pd.DataFrame, by: Sequence[str] = ("source",)) -> pd.DataFrame:
+    """Summarize the usage table per ``by`` x metric.
+
+    Parameters
+    ----------
+    usage : pandas.DataFrame
+        The usage table.
+    by : sequence of str
+        Columns to group by, e.g. ``("source",)`` or ``("team", "model")``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``*by, metric, unit, first, last, days, total, per_day`` where ``total`` is in the
+        metric's unit, ``days`` [d] spans the first to the last period plus one period (the
+        smallest step between periods; NaN with a single period) and ``per_day`` = total / days.
+    """
+    validate_usage(usage)
+    keys = [*by, "metric"]
+    g = usage.groupby(keys, as_index=False).agg(
+        first=("ts", "min"), last=("ts", "max"), step=("ts", _step), total=("value", "sum")
+    )
+    g["days"] = ((g["last"] - g["first"] + g["step"]).dt.total_seconds() / 86400.0).round(2)
+    g["per_day"] = g["total"] / g["days"]
+    g.insert(len(keys), "unit", g["metric"].map(METRICS))
+    return g[[*keys, "unit", "first", "last", "days", "total", "per_day"]]
+
+
+def _step(ts: pd.Series) -> pd.Timedelta:
+    diffs = pd.Series(ts.unique()).sort_values().diff().dropna()
+    return diffs.min() if len(diffs) else pd.NaT

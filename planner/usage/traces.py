@@ -1,0 +1,142 @@
+"""Request-level LLM traces, aggregated to periods.
+
+Two public formats are read: the Azure LLM inference trace (``TIMESTAMP, ContextTokens,
+GeneratedTokens``; Splitwise, ISCA 2024) and the Mooncake trace (JSON lines with ``timestamp``
+in milliseconds from the trace start, ``input_length``, ``output_length``, ``hash_ids``;
+Mooncake, FAST 2025). Each request adds 1 to ``requests``, its context length to
+``input_tokens`` and its generated length to ``output_tokens`` of the period it starts in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from planner.exceptions import InputError
+from planner.usage._io import numeric, parse_time, read_frame, require_columns
+from planner.usage.schema import finalize
+
+__all__ = ["read_azure_trace", "read_mooncake_trace", "aggregate_requests"]
+
+
+def aggregate_requests(
+    ts: pd.Series,
+    input_tokens: pd.Series,
+    output_tokens: pd.Series,
+    freq: str,
+    dims: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Aggregate one row per request into periods of ``freq``.
+
+    Parameters
+    ----------
+    ts : pandas.Series
+        Request start times (naive UTC).
+    input_tokens, output_tokens : pandas.Series
+        Tokens per request [tokens].
+    freq : str
+        pandas frequency of the periods, e.g. ``"min"``, ``"h"``, ``"D"``.
+    dims : pandas.DataFrame, optional
+        Dimension columns per request (same index).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long frame ``ts, <dims>, metric, value`` with ``requests`` [requests],
+        ``input_tokens`` and ``output_tokens`` [tokens] per period.
+    """
+    try:
+        period = ts.dt.floor(freq)
+    except ValueError as exc:
+        raise InputError(f"unknown frequency {freq!r}: {exc}; expected e.g. 'h', 'D', '15min'") from None
+    wide = pd.DataFrame(
+        {"ts": period, "requests": 1.0, "input_tokens": input_tokens, "output_tokens": output_tokens}
+    )
+    keys = ["ts"]
+    if dims is not None:
+        wide = pd.concat([wide, dims], axis=1)
+        keys += list(dims.columns)
+    sums = wide.groupby(keys, as_index=False).sum()
+    return sums.melt(id_vars=keys, var_name="metric", value_name="value")
+
+
+def read_azure_trace(
+    path: str | Path,
+    freq: str = "h",
+    source: str = "azure_trace",
+    constants: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Read an Azure LLM inference trace into the usage table.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        CSV (or Parquet) with ``TIMESTAMP`` (naive, taken as UTC), ``ContextTokens`` [tokens]
+        and ``GeneratedTokens`` [tokens], one row per request.
+    freq : str
+        Period of the aggregation (pandas frequency), default hourly.
+    source : str
+        Source name stored with the rows.
+    constants : mapping, optional
+        Dimension values for every row; ``product`` defaults to the file's stem.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Usage table with ``requests``, ``input_tokens`` and ``output_tokens``.
+    """
+    what = str(path)
+    raw = read_frame(path)
+    require_columns(raw, ["TIMESTAMP", "ContextTokens", "GeneratedTokens"], what)
+    ts = parse_time(raw["TIMESTAMP"], what, "TIMESTAMP")
+    usage = aggregate_requests(
+        ts,
+        numeric(raw, "ContextTokens", what),
+        numeric(raw, "GeneratedTokens", what),
+        freq,
+    )
+    return finalize(usage, source, {"product": Path(path).stem, **(constants or {})}, what)
+
+
+def read_mooncake_trace(
+    path: str | Path,
+    start: str | pd.Timestamp | None,
+    freq: str = "h",
+    source: str = "mooncake_trace",
+    constants: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Read a Mooncake JSON-lines trace into the usage table.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        JSON lines with ``timestamp`` [ms since the trace start], ``input_length`` [tokens] and
+        ``output_length`` [tokens]; ``hash_ids`` (prefix blocks) are not usage and are ignored
+        here (the simulator replays them).
+    start : str or pandas.Timestamp
+        Wall-clock time of ``timestamp == 0`` (UTC). The published trace does not give it.
+    freq : str
+        Period of the aggregation (pandas frequency), default hourly.
+    source : str
+        Source name stored with the rows.
+    constants : mapping, optional
+        Dimension values for every row; ``product`` defaults to the file's stem.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Usage table with ``requests``, ``input_tokens`` and ``output_tokens``.
+    """
+    what = str(path)
+    raw = read_frame(path, kinds=("jsonl",))
+    require_columns(raw, ["timestamp", "input_length", "output_length"], what)
+    ts = parse_time(raw["timestamp"], what, "timestamp", unit="ms", origin=start)
+    usage = aggregate_requests(
+        ts,
+        numeric(raw, "input_length", what),
+        numeric(raw, "output_length", what),
+        freq,
+    )
+    return finalize(usage, source, {"product": Path(path).stem, **(constants or {})}, what)
