@@ -15,6 +15,7 @@ Ingest rules, so nothing ingested is lost or doubled:
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -86,6 +87,12 @@ class Batch:
     digest: str
     file: str = ""
     format: str = ""
+
+    @classmethod
+    def of(cls, usage: pd.DataFrame, label: str = "dataframe") -> Batch:
+        """Make a batch from an in-memory usage table; its digest hashes the table's content."""
+        content = pd.util.hash_pandas_object(usage[list(COLUMNS)], index=False).to_numpy()
+        return cls(usage, hashlib.sha256(content.tobytes()).hexdigest(), label, "dataframe")
 
 
 @dataclass(frozen=True)

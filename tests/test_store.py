@@ -91,3 +91,12 @@ def test_store_location(monkeypatch, tmp_path):
     assert default_store_path() == tmp_path / "planner" / "planner.duckdb"
     with pytest.raises(StoreError, match="no store here yet"):
         Store(tmp_path / "missing.duckdb", read_only=True)
+
+
+def test_dataframe_batch_digest_is_content_based(tmp_path):
+    days = pd.date_range("2025-01-01", periods=3, freq="D")
+    assert Batch.of(_usage(days, 1.0)).digest == Batch.of(_usage(days, 1.0)).digest
+    assert Batch.of(_usage(days, 1.0)).digest != Batch.of(_usage(days, 2.0)).digest
+    with Store(tmp_path / "s.duckdb") as store:
+        store.ingest([Batch.of(_usage(days, 1.0))])
+        assert store.ingest([Batch.of(_usage(days, 1.0))]).skipped == ["dataframe"]

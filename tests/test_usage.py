@@ -205,11 +205,13 @@ def test_to_series_zero_fill_vs_gaps():
         to_series(usage, "requests", freq="fortnight")
 
 
-def test_summary_per_day(samples):
+def test_summary_counts_periods(samples):
     usage = read_nixtla(samples / "philly_busy_nodes_hourly.csv", metric="node_hours")
     s = summarize(usage).iloc[0]
-    hours = (usage["ts"].max() - usage["ts"].min()) / pd.Timedelta("1h") + 1
-    assert s["per_day"] == pytest.approx(s["total"] / (hours / 24), rel=1e-3)
+    raw = pd.read_csv(samples / "philly_busy_nodes_hourly.csv")
+    assert s["periods"] == raw["ds"].nunique() == 1771
+    assert s["mean_per_period"] == pytest.approx(raw["y"].mean())
+    assert s["unit"] == "node-h"
 
 
 @pytest.mark.parametrize(

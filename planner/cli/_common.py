@@ -13,7 +13,7 @@ import pandas as pd
 
 from planner.exceptions import InputError
 
-__all__ = ["add_store_option", "parse_pairs", "print_table", "atomic_path"]
+__all__ = ["add_store_option", "atomic_path", "human", "parse_pairs", "print_table"]
 
 
 def add_store_option(parser: argparse.ArgumentParser) -> None:
@@ -42,7 +42,17 @@ def print_table(frame: pd.DataFrame, fmt: str = "table") -> None:
         print(frame.to_csv(index=False), end="")
         return
     with pd.option_context("display.width", 200, "display.max_columns", 50, "display.max_rows", 500):
-        print(frame.to_string(index=False, float_format=lambda v: f"{v:,.6g}"))
+        print(frame.to_string(index=False, float_format=human))
+
+
+def human(value: float) -> str:
+    """Format a number for people: ``1.106T``, ``27.5M``, ``3,141``, ``0.577``."""
+    if value != value:  # NaN
+        return "-"
+    for size, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M")):
+        if abs(value) >= size:
+            return f"{value / size:,.4g}{suffix}"
+    return f"{value:,.0f}" if abs(value) >= 1000 or value == int(value) else f"{value:.4g}"
 
 
 @contextmanager

@@ -96,21 +96,16 @@ def summarize(usage: pd.DataFrame, by: Sequence[str] = ("source",)) -> pd.DataFr
     Returns
     -------
     pandas.DataFrame
-        Columns ``*by, metric, unit, first, last, days, total, per_day`` where ``total`` is in the
-        metric's unit, ``days`` [d] spans the first to the last period plus one period (the
-        smallest step between periods; NaN with a single period) and ``per_day`` = total / days.
+        Columns ``*by, metric, unit, first, last, periods, total, mean_per_period``: the first
+        and last period start, the number of distinct periods with data, the total in the
+        metric's unit and total / periods. Periods are whatever the source reported (an hour
+        for aggregated traces, a charge period for FOCUS rows).
     """
     validate_usage(usage)
     keys = [*by, "metric"]
     g = usage.groupby(keys, as_index=False).agg(
-        first=("ts", "min"), last=("ts", "max"), step=("ts", _step), total=("value", "sum")
+        first=("ts", "min"), last=("ts", "max"), periods=("ts", "nunique"), total=("value", "sum")
     )
-    g["days"] = ((g["last"] - g["first"] + g["step"]).dt.total_seconds() / 86400.0).round(2)
-    g["per_day"] = g["total"] / g["days"]
+    g["mean_per_period"] = g["total"] / g["periods"]
     g.insert(len(keys), "unit", g["metric"].map(METRICS))
-    return g[[*keys, "unit", "first", "last", "days", "total", "per_day"]]
-
-
-def _step(ts: pd.Series) -> pd.Timedelta:
-    diffs = pd.Series(ts.unique()).sort_values().diff().dropna()
-    return diffs.min() if len(diffs) else pd.NaT
+    return g
