@@ -220,7 +220,7 @@ def test_summary_counts_periods(samples):
         ("TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:00:00,10,1\nyesterday,5,1\n",
          r"bad\.csv: column 'TIMESTAMP' has unparseable timestamps at row 2 \(found 'yesterday'\)"),
         ("TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16T18:00:00Z,10,1\n2023-11-16 18:00:01,5,1\n",
-         r"mixes time zones: row 1 carry a UTC offset but row 2 do not"),
+         r"mixes time zones: row 1 with a UTC offset, row 2 without"),
         ("TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:00:00,10,1\n2023-11-16 18:00:01,-5,1\n",
          r"column 'ContextTokens' is negative at row 2"),
         ("TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:00:00,ten,1\n",

@@ -191,8 +191,8 @@ def parse_time(
     has_tz = text.str.contains(_TZ_SUFFIX).to_numpy(dtype=bool)
     if has_tz.any() and not has_tz.all():
         raise InputError(
-            f"{what}: column {column!r} mixes time zones: {rows_text(has_tz)} carry a UTC "
-            f"offset but {rows_text(~has_tz)} do not; give every timestamp an offset or none"
+            f"{what}: column {column!r} mixes time zones: {rows_text(has_tz)} with a UTC offset, "
+            f"{rows_text(~has_tz)} without; give every timestamp an offset or none"
         )
     parsed = pd.to_datetime(text, errors="coerce", utc=bool(has_tz.all()), format="ISO8601")
     if parsed.isna().any():
