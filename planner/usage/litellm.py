@@ -63,7 +63,7 @@ def read_litellm(
     require_columns(raw, ["startTime", "model", "prompt_tokens", "completion_tokens"], what,
                     hint="; is this a LiteLLM spend-log export?")
     raw = _dedupe(raw, what)
-    meta = [_as_dict(m, what, "metadata", i) for i, m in enumerate(raw.get("metadata", [None] * len(raw)))]
+    meta = _per_distinct(raw, "metadata", lambda v, i: _as_dict(v, what, "metadata", i), {})
     ts = parse_time(raw["startTime"], what, "startTime")
     prompt = numeric(raw, "prompt_tokens", what, missing="zero")
     output = numeric(raw, "completion_tokens", what, missing="zero")
@@ -83,7 +83,7 @@ def read_litellm(
     dims["team"] = team_alias.where(team_alias != "", _col(raw, "team_id"))
     user = _col(raw, "user")
     dims["user"] = user.where(user != "", _col(raw, "end_user"))
-    dims["feature"] = [_first_tag(t, what, i) for i, t in enumerate(raw.get("request_tags", [None] * len(raw)))]
+    dims["feature"] = _per_distinct(raw, "request_tags", lambda v, i: _first_tag(v, what, i), "")
     counts = aggregate_requests(ts, uncached, output, freq, dims)
     extra = pd.DataFrame({"ts": ts.dt.floor(freq), **{c: dims[c] for c in dims},
                           "cached_input_tokens": read, "cache_write_tokens": write})
@@ -92,6 +92,19 @@ def read_litellm(
     keys = ["ts", *dims.columns]
     extra = extra.groupby(keys, as_index=False).sum().melt(id_vars=keys, var_name="metric", value_name="value")
     return finalize(pd.concat([counts, extra], ignore_index=True), source, constants, what)
+
+
+def _per_distinct(raw: pd.DataFrame, column: str, parse, default) -> list:
+    """Apply ``parse(value, row_index)`` once per distinct cell text of ``column``."""
+    if column not in raw.columns:
+        return [default] * len(raw)
+    values = raw[column]
+    if values.map(type).isin([list, dict, np.ndarray]).any():  # JSON/Parquet gave objects
+        return [parse(v, i) for i, v in enumerate(values)]
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    first_row = pd.Series(np.arange(len(codes))).groupby(codes).first()
+    parsed = [parse(u, int(first_row[k])) for k, u in enumerate(uniques)] + [default]
+    return [parsed[c] for c in codes]
 
 
 def _col(raw: pd.DataFrame, name: str) -> pd.Series:
