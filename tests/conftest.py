@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
-SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "data" / "samples"
+#: The project's shared real data, beside the clone (as in CI); holds files that may not be vendored.
+SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture
@@ -19,3 +22,12 @@ def samples() -> Path:
 def _isolated_store(tmp_path, monkeypatch):
     """Never touch the user's real store or catalog folder from a test."""
     monkeypatch.setenv("PLANNER_STORE", str(tmp_path / "default-store.duckdb"))
+
+
+@pytest.fixture
+def lambda_vms() -> Path:
+    """SkyPilot's Lambda vms.csv from ../shared/data (its catalog states no license: not vendored)."""
+    path = SHARED_DATA / "prices" / "skypilot_lambda_vms.csv"
+    if not path.is_file():
+        pytest.skip(f"{path} not found: clone planner beside the project's shared/ folder to run this test")
+    return path

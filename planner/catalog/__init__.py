@@ -1,0 +1,26 @@
+"""Catalogs: API prices, prompt-cache rules, GPU offerings and self-host throughput.
+
+Versioned data files inside the package (``planner/catalog/data/``, see its ``MANIFEST.md``),
+each entry citing its source. Every loader takes an optional path; a file of the same name in
+``$PLANNER_CATALOG_DIR`` (default ``~/.config/planner/catalog``) overrides the packaged one.
+"""
+
+from planner.catalog._files import CATALOG_ENV, user_catalog_dir
+from planner.catalog.gpus import gpu_offer, import_skypilot, load_gpus
+from planner.catalog.prices import cache_rules, load_cache_rules, load_prices, model_price
+from planner.catalog.throughput import Throughput, load_throughput, throughput
+
+__all__ = [
+    "CATALOG_ENV",
+    "user_catalog_dir",
+    "load_prices",
+    "model_price",
+    "cache_rules",
+    "load_cache_rules",
+    "load_gpus",
+    "gpu_offer",
+    "import_skypilot",
+    "load_throughput",
+    "throughput",
+    "Throughput",
+]

@@ -1,0 +1,66 @@
+"""Where catalog files come from: an explicit path, the user catalog folder, or the package."""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from planner.exceptions import CatalogError
+
+__all__ = ["CATALOG_ENV", "user_catalog_dir", "resolve", "read_csv"]
+
+#: Environment variable naming the user catalog folder.
+CATALOG_ENV = "PLANNER_CATALOG_DIR"
+
+
+def user_catalog_dir() -> Path:
+    """The user catalog folder: ``$PLANNER_CATALOG_DIR``, else ``~/.config/planner/catalog``."""
+    if os.environ.get(CATALOG_ENV):
+        return Path(os.environ[CATALOG_ENV]).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "planner" / "catalog"
+
+
+def resolve(name: str, path: str | Path | None = None) -> Path:
+    """Return the catalog file to read: ``path``, else the user folder's ``name``, else the packaged one."""
+    if path is not None:
+        path = Path(path).expanduser()
+        if not path.is_file():
+            raise CatalogError(f"{path}: no such catalog file")
+        return path
+    user = user_catalog_dir() / name
+    if user.is_file():
+        return user
+    return Path(str(resources.files("planner.catalog") / "data" / name))
+
+
+def read_csv(path: Path, required: list[str], numeric: list[str]) -> pd.DataFrame:
+    """Read a catalog CSV (``#`` comment lines allowed), checking columns and numbers.
+
+    Raises :class:`CatalogError` naming the file, the column and the 1-based data row.
+    """
+    try:
+        frame = pd.read_csv(path, comment="#", dtype=str, keep_default_na=False, na_values=[""])
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise CatalogError(f"{path}: cannot be read as CSV: {' '.join(str(exc).split())[:200]}") from None
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise CatalogError(f"{path}: the following columns are missing: {missing}")
+    if frame.empty:
+        raise CatalogError(f"{path}: no rows")
+    for col in numeric:
+        if col not in frame.columns:
+            continue
+        values = pd.to_numeric(frame[col], errors="coerce")
+        bad = values.isna() & frame[col].notna()
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0]) + 1
+            raise CatalogError(f"{path}: column {col!r} must be a number at row {row} (found {frame[col][bad].iloc[0]!r})")
+        if (values < 0).any():
+            row = int((values < 0).to_numpy().nonzero()[0][0]) + 1
+            raise CatalogError(f"{path}: column {col!r} is negative at row {row}; prices and rates must be >= 0")
+        frame[col] = values
+    return frame

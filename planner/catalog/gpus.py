@@ -1,0 +1,135 @@
+"""GPU offerings: on-demand, spot and reserved prices per GPU-hour, and the SkyPilot importer."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from planner.catalog._files import read_csv, resolve
+from planner.exceptions import CatalogError
+
+__all__ = ["GPU_COLUMNS", "DEFAULT_RESERVED_DISCOUNT", "load_gpus", "gpu_offer", "import_skypilot"]
+
+#: Columns of the GPU offerings table.
+GPU_COLUMNS = [
+    "gpu_type", "cloud", "region", "instance_type", "gpus_per_instance", "on_demand_usd_per_gpu_hour",
+    "spot_usd_per_gpu_hour", "spot_availability", "spot_interruption_rate", "reserved_1y_discount",
+    "reserved_3y_discount", "reserved_1y_usd_per_gpu_hour", "reserved_3y_usd_per_gpu_hour", "source",
+]
+_NUMERIC = GPU_COLUMNS[4:13]
+
+#: Reserved discounts off on-demand used where a catalog gives none: 1 year 35 % (middle of the
+#: typical 20-50 % for H100 1-year reservations), 3 years 55 % (below the AWS Savings Plans maxima
+#: of 66 % / 72 %). Spot assumptions for imported offerings: half the wanted capacity obtainable,
+#: 20 % of spot GPU-hours lost to interruptions.
+DEFAULT_RESERVED_DISCOUNT = {"1y": 0.35, "3y": 0.55}
+_SPOT_AVAILABILITY, _SPOT_INTERRUPTION = 0.5, 0.2
+
+
+def load_gpus(path: str | Path | None = None) -> pd.DataFrame:
+    """GPU offerings, one row per cloud and instance type.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        A ``gpu_offerings.csv`` instead of the catalog's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`GPU_COLUMNS`: prices in [USD/GPU-h], ``spot_availability`` and
+        ``spot_interruption_rate`` in [0, 1], discounts in [0, 1], ``source``.
+    """
+    return _gpus(resolve("gpu_offerings.csv", path)).copy()
+
+
+@lru_cache(maxsize=8)
+def _gpus(path: Path) -> pd.DataFrame:
+    frame = read_csv(path, GPU_COLUMNS[:6] + ["source"], _NUMERIC)
+    for col in GPU_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = float("nan")
+    for kind in ("1y", "3y"):
+        price, disc = f"reserved_{kind}_usd_per_gpu_hour", f"reserved_{kind}_discount"
+        frame[disc] = frame[disc].fillna(DEFAULT_RESERVED_DISCOUNT[kind])
+        frame[price] = frame[price].fillna(frame["on_demand_usd_per_gpu_hour"] * (1 - frame[disc]))
+    return frame[GPU_COLUMNS].reset_index(drop=True)
+
+
+def gpu_offer(gpu_type: str, cloud: str | None = None, path: str | Path | None = None) -> dict:
+    """The cheapest on-demand offering of a GPU type (optionally on one cloud).
+
+    Returns
+    -------
+    dict
+        One row of :func:`load_gpus`.
+    """
+    gpus = _gpus(resolve("gpu_offerings.csv", path))
+    hit = gpus[gpus["gpu_type"].str.lower() == gpu_type.lower()]
+    if cloud is not None:
+        hit = hit[hit["cloud"].str.lower() == cloud.lower()]
+    if hit.empty:
+        raise CatalogError(
+            f"no GPU offering for gpu_type={gpu_type!r}{f', cloud={cloud!r}' if cloud else ''}; "
+            f"known GPU types: {sorted(gpus['gpu_type'].unique())}, clouds: {sorted(gpus['cloud'].unique())}"
+        )
+    return hit.sort_values("on_demand_usd_per_gpu_hour").iloc[0].to_dict()
+
+
+def import_skypilot(vms_csv: str | Path, cloud: str) -> pd.DataFrame:
+    """Turn a SkyPilot catalog v8 ``vms.csv`` into GPU offerings.
+
+    Each GPU instance type becomes one row with the median on-demand and spot price across the
+    regions listed, divided by the GPUs per instance; CPU-only rows are skipped. Reserved prices
+    use :data:`DEFAULT_RESERVED_DISCOUNT` and spot rows the default availability (0.5) and
+    interruption (0.2) assumptions; the ``source`` column says so.
+
+    Parameters
+    ----------
+    vms_csv : str or pathlib.Path
+        ``InstanceType, AcceleratorName, AcceleratorCount, vCPUs, MemoryGiB, Price, Region,
+        GpuInfo, SpotPrice`` with prices in [USD/h] per instance.
+    cloud : str
+        Cloud name to record, e.g. ``"aws"``, ``"lambda"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows in the :func:`load_gpus` form.
+    """
+    path = Path(vms_csv)
+    if not path.is_file():
+        raise CatalogError(f"{path}: no such file")
+    frame = read_csv(path, ["InstanceType", "AcceleratorName", "AcceleratorCount", "Price", "Region", "SpotPrice"],
+                     ["AcceleratorCount", "Price", "SpotPrice"])
+    gpu = frame[frame["AcceleratorName"].notna() & (frame["AcceleratorCount"] > 0)].copy()
+    if gpu.empty:
+        raise CatalogError(f"{path}: no GPU rows (AcceleratorName and AcceleratorCount are empty everywhere)")
+    if gpu["Price"].isna().all():
+        raise CatalogError(f"{path}: column 'Price' is empty for every GPU row")
+    grouped = gpu.groupby(["InstanceType", "AcceleratorName", "AcceleratorCount"], as_index=False).agg(
+        price=("Price", "median"), spot=("SpotPrice", "median"), regions=("Region", "nunique"))
+    out = pd.DataFrame({
+        "gpu_type": grouped["AcceleratorName"],
+        "cloud": cloud,
+        "region": "median",
+        "instance_type": grouped["InstanceType"],
+        "gpus_per_instance": grouped["AcceleratorCount"].astype(int),
+        "on_demand_usd_per_gpu_hour": grouped["price"] / grouped["AcceleratorCount"],
+        "spot_usd_per_gpu_hour": grouped["spot"] / grouped["AcceleratorCount"],
+    })
+    has_spot = out["spot_usd_per_gpu_hour"].notna()
+    out["spot_availability"] = has_spot.map({True: _SPOT_AVAILABILITY, False: float("nan")})
+    out["spot_interruption_rate"] = has_spot.map({True: _SPOT_INTERRUPTION, False: float("nan")})
+    for kind in ("1y", "3y"):
+        out[f"reserved_{kind}_discount"] = DEFAULT_RESERVED_DISCOUNT[kind]
+        out[f"reserved_{kind}_usd_per_gpu_hour"] = out["on_demand_usd_per_gpu_hour"] * (1 - DEFAULT_RESERVED_DISCOUNT[kind])
+    out["source"] = [
+        f"SkyPilot catalog v8 import of {path.name} ({n} regions); reserved = default discounts, spot = default assumptions"
+        for n in grouped["regions"]
+    ]
+    out = out.dropna(subset=["on_demand_usd_per_gpu_hour"])
+    return out[GPU_COLUMNS].sort_values(["gpu_type", "instance_type"]).reset_index(drop=True)
+
