@@ -22,6 +22,7 @@ def samples() -> Path:
 def _isolated_store(tmp_path, monkeypatch):
     """Never touch the user's real store or catalog folder from a test."""
     monkeypatch.setenv("PLANNER_STORE", str(tmp_path / "default-store.duckdb"))
+    monkeypatch.setenv("PLANNER_CATALOG_DIR", str(tmp_path / "user-catalog"))
 
 
 @pytest.fixture
