@@ -1,0 +1,21 @@
+"""Planning reports: notebooks run with papermill and exported to self-contained HTML.
+
+:func:`list_notebooks` and :func:`notebook_parameters` describe the bundled notebooks;
+:func:`render_report` runs one and writes ``<dir>/<date>/<name>.ipynb`` and ``.html``.
+Chart builders are in :mod:`planner.report.charts`; the tables the monthly report shows
+(forecast against actuals, budget burn, growth changes) in :mod:`planner.report.tables`; the
+scheduled monthly run in :mod:`planner.report.monthly`.
+"""
+
+from planner.report.notebooks import coerce_parameters, list_notebooks, notebook_parameters, notebook_path
+from planner.report.render import Report, render_report, to_html
+
+__all__ = [
+    "list_notebooks",
+    "notebook_parameters",
+    "notebook_path",
+    "coerce_parameters",
+    "render_report",
+    "to_html",
+    "Report",
+]

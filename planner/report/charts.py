@@ -1,0 +1,122 @@
+"""Altair chart builders for the reports: small data, rendered offline as SVG.
+
+Every builder aggregates its input to at most :data:`MAX_ROWS` rows before handing it to altair
+(which refuses more than 5,000 rows), and :func:`use_svg` makes notebooks display charts as SVG
+through vl-convert, so a report needs no JavaScript and no network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import altair as alt
+import pandas as pd
+
+__all__ = ["MAX_ROWS", "use_svg", "coarsen", "history_chart", "forecast_chart", "bar_chart", "line_chart"]
+
+#: Most rows a chart is given (altair's own limit is 5,000).
+MAX_ROWS = 5000
+
+_STEPS = ("h", "D", "W-MON", "MS", "QS", "YS")
+
+
+def use_svg() -> None:
+    """Display altair charts as static SVG (rendered by vl-convert, no CDN)."""
+    alt.renderers.enable("svg")
+
+
+def coarsen(frame: pd.DataFrame, max_rows: int = MAX_ROWS, x: str = "ds", y: Sequence[str] = ("y",),
+            by: Sequence[str] = ("unique_id",)) -> pd.DataFrame:
+    """Average ``y`` columns over coarser periods until the frame has at most ``max_rows`` rows.
+
+    Tries hourly, daily, weekly, monthly, quarterly and yearly periods in turn; values are the
+    mean per original period, so their unit does not change.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Long table with a datetime column ``x``, value columns ``y`` and key columns ``by``.
+    max_rows : int
+        Row budget.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frame`` itself when small enough, else the averaged table with the same columns.
+    """
+    if len(frame) <= max_rows:
+        return frame
+    keys = [b for b in by if b in frame.columns]
+    cols = [c for c in y if c in frame.columns]
+    for step in _STEPS:
+        period = frame[x].dt.to_period(step).dt.start_time if step != "h" else frame[x].dt.floor("h")
+        out = frame.assign(**{x: period}).groupby([*keys, x], as_index=False)[cols].mean()
+        if len(out) <= max_rows:
+            return out
+    raise ValueError(f"cannot reduce {len(frame)} rows below {max_rows}: too many series")
+
+
+def line_chart(frame: pd.DataFrame, x: str, y: str, color: str | None = None, title: str = "",
+               y_title: str | None = None, width: int = 640, height: int = 260) -> alt.Chart:
+    """A line chart of ``y`` over ``x``, one line per ``color`` value."""
+    enc = {"x": alt.X(f"{x}:T", title=None), "y": alt.Y(f"{y}:Q", title=y_title or y)}
+    if color:
+        enc["color"] = alt.Color(f"{color}:N", title=None)
+    data = coarsen(frame, x=x, y=[y], by=[color] if color else [])
+    return alt.Chart(data, title=title).mark_line().encode(**enc).properties(width=width, height=height)
+
+
+def history_chart(series: pd.DataFrame, title: str = "", y_title: str = "y") -> alt.Chart:
+    """Usage history in Nixtla long format (``unique_id, ds, y``), one line per series."""
+    return line_chart(series, "ds", "y", color="unique_id", title=title, y_title=y_title)
+
+
+def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, level: int = 80, title: str = "",
+                   y_title: str = "y", last: int | None = None, width: int = 640,
+                   height: int = 220) -> alt.Chart:
+    """History, point forecast and the ``level`` % interval band, faceted by series.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        ``unique_id, ds, y``.
+    forecast : pandas.DataFrame
+        ``unique_id, ds, forecast, lo-<level>, hi-<level>`` (the forecast contract).
+    level : int
+        Interval drawn as a band [%].
+    last : int, optional
+        Keep only the last ``last`` history periods of each series.
+    """
+    hist = history if last is None else history.groupby("unique_id", group_keys=False).tail(last)
+    lo, hi = f"lo-{level}", f"hi-{level}"
+    fc = forecast[["unique_id", "ds", "forecast", lo, hi]].rename(columns={lo: "lo", hi: "hi"})
+    n = max(hist["unique_id"].nunique(), 1)
+    budget = MAX_ROWS // 2
+    hist = coarsen(hist, budget, y=["y"])
+    fc = coarsen(fc, budget, y=["forecast", "lo", "hi"])
+    frames = []
+    for uid in sorted(set(hist["unique_id"]) | set(fc["unique_id"])):
+        h = hist[hist["unique_id"] == uid]
+        f = fc[fc["unique_id"] == uid]
+        base = alt.Chart(h).encode(x=alt.X("ds:T", title=None))
+        band = alt.Chart(f).mark_area(opacity=0.25, color="#f58518").encode(
+            x="ds:T", y=alt.Y("lo:Q", title=y_title), y2="hi:Q")
+        line = alt.Chart(f).mark_line(color="#f58518").encode(x="ds:T", y="forecast:Q")
+        past = base.mark_line(color="#4c78a8").encode(y=alt.Y("y:Q", title=y_title))
+        frames.append((past + band + line).properties(
+            title=str(uid), width=width, height=height if n == 1 else max(120, height // 2)))
+    chart = alt.vconcat(*frames) if frames else alt.Chart(pd.DataFrame()).mark_point()
+    return chart.properties(title=title) if title else chart
+
+
+def bar_chart(frame: pd.DataFrame, x: str, y: str, color: str | None = None, title: str = "",
+              horizontal: bool = True, width: int = 560) -> alt.Chart:
+    """A bar chart of ``y`` per ``x`` category (horizontal by default: long labels fit)."""
+    data = frame.head(MAX_ROWS)
+    cat = alt.Y(f"{x}:N", sort="-x", title=None) if horizontal else alt.X(f"{x}:N", sort="-y", title=None)
+    val = alt.X(f"{y}:Q") if horizontal else alt.Y(f"{y}:Q")
+    enc = {"y": cat, "x": val} if horizontal else {"x": cat, "y": val}
+    if color:
+        enc["color"] = alt.Color(f"{color}:N", title=None)
+    height = max(60, 22 * data[x].nunique()) if horizontal else 260
+    return alt.Chart(data, title=title).mark_bar().encode(**enc).properties(width=width, height=height)

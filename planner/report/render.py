@@ -1,0 +1,205 @@
+"""Run a report notebook with papermill and export it to a self-contained HTML page.
+
+The notebook runs in a fresh ``python3`` kernel whose working directory is a scratch folder (so
+a notebook cannot depend on where it is called from) and whose ``PYTHONPATH`` starts with the
+folder of the running :mod:`planner` (so the report uses the same library as the caller). The
+HTML has no code cells, charts are inline SVG, and it loads nothing from the network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import planner
+from planner.exceptions import ReportError
+from planner.report.notebooks import coerce_parameters, notebook_path
+
+__all__ = ["Report", "render_report", "to_html"]
+
+#: Tag of cells whose input stays hidden (every input is hidden) -- and of cells removed entirely.
+REMOVE_TAG = "remove-cell"
+
+
+@dataclass(frozen=True)
+class Report:
+    """What :func:`render_report` wrote.
+
+    Attributes
+    ----------
+    notebook : pathlib.Path
+        The executed notebook (``.ipynb``), outputs included.
+    html : pathlib.Path
+        The HTML page (no code, charts as inline SVG).
+    seconds : float
+        Wall time of execution and export [s].
+    parameters : dict
+        The parameters the notebook ran with.
+    """
+
+    notebook: Path
+    html: Path
+    seconds: float
+    parameters: dict
+
+
+def render_report(
+    name: str,
+    parameters: Mapping[str, object] | None = None,
+    output_dir: str | Path = "reports",
+    date: str | None = None,
+    timeout: int = 600,
+) -> Report:
+    """Execute the bundled notebook ``name`` and write ``<output_dir>/<date>/<name>.{ipynb,html}``.
+
+    Parameters
+    ----------
+    name : str
+        A bundled notebook (see :func:`planner.report.list_notebooks`).
+    parameters : mapping, optional
+        Values for the notebook's ``parameters`` cell; text values are converted to the declared
+        types (see :func:`planner.report.coerce_parameters`).
+    output_dir : str or pathlib.Path
+        Folder receiving the dated folder.
+    date : str, optional
+        Name of the dated folder; default today's UTC date ``YYYY-MM-DD``.
+    timeout : int
+        Limit per cell [s].
+
+    Returns
+    -------
+    Report
+        Paths of the executed notebook and the HTML page.
+
+    Raises
+    ------
+    InputError
+        Unknown notebook or parameter, or a value of the wrong type (nothing is written).
+    ReportError
+        The notebook failed: its executed copy, showing the error, is still written to
+        ``<name>.ipynb`` (and ``<name>.html``) and the message names the failing cell.
+    """
+    source = notebook_path(name)
+    params = coerce_parameters(source.stem, dict(parameters or {}))
+    folder = Path(output_dir) / (date or datetime.now(UTC).strftime("%Y-%m-%d"))
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="planner-report-") as tmp:
+        tmp_path = Path(tmp)
+        executed = tmp_path / f"{source.stem}.ipynb"
+        workdir = tmp_path / "cwd"
+        workdir.mkdir()
+        error = _execute(source, executed, params, workdir, timeout)
+        html = tmp_path / f"{source.stem}.html"
+        if executed.is_file():
+            html.write_text(to_html(executed), encoding="utf-8")
+        folder.mkdir(parents=True, exist_ok=True)
+        targets = []
+        for made in (executed, html):
+            if made.is_file():
+                target = folder / made.name
+                shutil.move(str(made), str(target))
+                targets.append(target)
+    if error is not None:
+        where = f"; executed copy in {targets[0]}" if targets else ""
+        raise ReportError(f"{source.stem}: {error}{where}")
+    return Report(folder / executed.name, folder / html.name, time.perf_counter() - t0, params)
+
+
+def _execute(source: Path, output: Path, params: dict, workdir: Path, timeout: int) -> str | None:
+    """Run papermill; return None on success or a one-line description of the failure."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+    with _kernel_env(), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            pm.execute_notebook(
+                str(source),
+                str(output),
+                parameters=params,
+                kernel_name="python3",
+                cwd=str(workdir),
+                progress_bar=False,
+                execution_timeout=timeout,
+            )
+        except PapermillExecutionError as exc:
+            return f"cell {exc.exec_count} raised {exc.ename}: {' '.join(str(exc.evalue).split())}"
+        except Exception as exc:  # kernel died, timeout, missing kernel
+            return f"execution failed: {type(exc).__name__}: {' '.join(str(exc).split())}"
+    return None
+
+
+@contextlib.contextmanager
+def _kernel_env() -> Iterator[None]:
+    """Make the kernel import the same :mod:`planner` as this process."""
+    root = str(Path(planner.__file__).resolve().parents[1])
+    old = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join([root, *([old] if old else [])])
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = old
+
+
+def to_html(notebook: str | Path) -> str:
+    """Export an executed notebook to one self-contained HTML page.
+
+    Code cells' inputs and prompts are left out; cells tagged ``remove-cell`` (and papermill's
+    injected-parameters cell) are dropped; script and style sheet links to the network are
+    removed, so the page shows the same offline.
+
+    Parameters
+    ----------
+    notebook : str or pathlib.Path
+        The executed ``.ipynb``.
+
+    Returns
+    -------
+    str
+        The HTML text.
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    nb.cells = [
+        c for c in nb.cells
+        if not {REMOVE_TAG, "injected-parameters"} & set(c.get("metadata", {}).get("tags", []))
+        or c.get("outputs") and any(o.get("output_type") == "error" for o in c["outputs"])
+    ]
+    config = Config()
+    config.TemplateExporter.exclude_input = True
+    config.TemplateExporter.exclude_input_prompt = True
+    config.TemplateExporter.exclude_output_prompt = True
+    config.HTMLExporter.template_file = str(Path(__file__).with_name("report.html.j2"))
+    exporter = HTMLExporter(config=config, template_name="lab")
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            _inline_svg(out)
+    body, _ = exporter.from_notebook_node(nb)
+    return body
+
+
+def _inline_svg(output: dict) -> None:
+    """Show an SVG output as inline ``<svg>`` markup rather than a base64 ``<img>``."""
+    data = output.get("data", {})
+    svg = data.get("image/svg+xml")
+    if svg and "text/html" not in data:
+        text = "".join(svg) if isinstance(svg, list) else svg
+        text = re.sub(r"^\s*<\?xml[^>]*>\s*(<!DOCTYPE[^>]*>)?", "", text)
+        data["text/html"] = f'<div class="planner-chart">{text}</div>'
