@@ -1,0 +1,160 @@
+"""The tables the monthly report shows: last forecast against actuals, budget burn, growth changes.
+
+Pure functions over Nixtla long-format frames (``unique_id, ds, y``) and forecast tables of the
+forecast contract (``unique_id, ds, forecast, lo-80, hi-80, lo-95, hi-95``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from planner.exceptions import InputError
+
+__all__ = ["forecast_vs_actual", "budget_burn", "budget_runout", "growth_changes"]
+
+
+def _need(frame: pd.DataFrame, cols: Sequence[str], what: str) -> None:
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise InputError(f"{what}: missing column(s) {missing}; found {list(frame.columns)}")
+
+
+def forecast_vs_actual(forecast: pd.DataFrame, actuals: pd.DataFrame,
+                       levels: Sequence[int] = (80, 95)) -> pd.DataFrame:
+    """Score a saved forecast on the periods that have since been observed.
+
+    Parameters
+    ----------
+    forecast : pandas.DataFrame
+        ``unique_id, ds, forecast`` and ``lo-<level>, hi-<level>`` for each level.
+    actuals : pandas.DataFrame
+        ``unique_id, ds, y`` in the same unit.
+    levels : sequence of int
+        Interval levels to check [%].
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per series found in both: ``periods`` matched, ``actual`` and ``forecast`` totals,
+        ``error_pct`` = 100 (forecast - actual) / actual of the totals, ``mape_pct`` the mean
+        absolute percentage error over periods with nonzero actuals, and ``inside_<level>_pct`` the
+        share of periods whose actual fell inside the interval (expected about ``level``).
+    """
+    _need(forecast, ["unique_id", "ds", "forecast"], "forecast table")
+    _need(actuals, ["unique_id", "ds", "y"], "actuals")
+    m = forecast.merge(actuals[["unique_id", "ds", "y"]], on=["unique_id", "ds"], how="inner")
+    cols = ["unique_id", "periods", "actual", "forecast", "error_pct", "mape_pct",
+            *[f"inside_{lv}_pct" for lv in levels]]
+    if m.empty:
+        return pd.DataFrame(columns=cols)
+    nz = m["y"] != 0
+    m["ape"] = np.where(nz, (m["forecast"] - m["y"]).abs() / m["y"].abs().where(nz, 1.0), np.nan)
+    for lv in levels:
+        lo, hi = f"lo-{lv}", f"hi-{lv}"
+        m[f"inside_{lv}_pct"] = ((m["y"] >= m[lo]) & (m["y"] <= m[hi])).astype(float) * 100 \
+            if lo in m and hi in m else np.nan
+    g = m.groupby("unique_id").agg(
+        periods=("y", "size"), actual=("y", "sum"), forecast=("forecast", "sum"),
+        mape_pct=("ape", "mean"), **{f"inside_{lv}_pct": (f"inside_{lv}_pct", "mean") for lv in levels},
+    ).reset_index()
+    g["mape_pct"] *= 100
+    g["error_pct"] = 100 * (g["forecast"] - g["actual"]) / g["actual"].where(g["actual"] != 0)
+    return g[cols]
+
+
+def budget_burn(forecast: pd.DataFrame, unit_price_usd: float = 1.0, spent_usd: float = 0.0,
+                level: int = 95) -> pd.DataFrame:
+    """Projected cumulative spend over the forecast horizon, all series together.
+
+    Spend per period = forecast quantity x ``unit_price_usd``. The band sums the per-series
+    interval bounds, which assumes the series move together: it is the widest (comonotonic)
+    envelope, wider than the interval of the total when series are independent.
+
+    Parameters
+    ----------
+    forecast : pandas.DataFrame
+        ``unique_id, ds, forecast, lo-<level>, hi-<level>`` of quantities (tokens, GPU-h, USD...).
+    unit_price_usd : float
+        Price of one unit of the forecast quantity [USD/unit]; 1 when the forecast is in USD.
+    spent_usd : float
+        Spend already booked in the budget period before the first forecast period [USD].
+    level : int
+        Interval level of the band [%].
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``ds, spend_usd, cum_usd, cum_lo_usd, cum_hi_usd`` [USD], cumulative from ``spent_usd``.
+    """
+    lo, hi = f"lo-{level}", f"hi-{level}"
+    _need(forecast, ["ds", "forecast", lo, hi], "forecast table")
+    if unit_price_usd < 0:
+        raise InputError(f"unit_price_usd must be >= 0, got {unit_price_usd}")
+    per = forecast.groupby("ds")[["forecast", lo, hi]].sum().sort_index() * unit_price_usd
+    out = pd.DataFrame({"ds": per.index, "spend_usd": per["forecast"].to_numpy()})
+    out["cum_usd"] = spent_usd + per["forecast"].cumsum().to_numpy()
+    out["cum_lo_usd"] = spent_usd + per[lo].clip(lower=0).cumsum().to_numpy()
+    out["cum_hi_usd"] = spent_usd + per[hi].cumsum().to_numpy()
+    return out
+
+
+def budget_runout(burn: pd.DataFrame, budget_usd: float) -> dict[str, object]:
+    """When the budget runs out under the projection of :func:`budget_burn`.
+
+    Returns
+    -------
+    dict
+        ``budget_usd``; ``projected_usd`` and ``projected_hi_usd`` (cumulative at the horizon's
+        end, point and upper band) [USD]; ``runout`` (first period whose cumulative point spend
+        exceeds the budget, or None) and ``runout_earliest`` (the same on the upper band).
+    """
+    if budget_usd <= 0:
+        raise InputError(f"budget_usd must be > 0, got {budget_usd}")
+
+    def first_over(col: str) -> pd.Timestamp | None:
+        over = burn.loc[burn[col] > budget_usd, "ds"]
+        return None if over.empty else pd.Timestamp(over.iloc[0])
+
+    return {
+        "budget_usd": float(budget_usd),
+        "projected_usd": float(burn["cum_usd"].iloc[-1]) if len(burn) else 0.0,
+        "projected_hi_usd": float(burn["cum_hi_usd"].iloc[-1]) if len(burn) else 0.0,
+        "runout": first_over("cum_usd"),
+        "runout_earliest": first_over("cum_hi_usd"),
+    }
+
+
+def growth_changes(series: pd.DataFrame, window: int = 7, threshold_pct: float = 20.0) -> pd.DataFrame:
+    """Series whose growth changed: the last window against the one before, and that against the
+    one before it.
+
+    ``recent_growth_pct`` = 100 (mean of the last ``window`` periods / mean of the previous
+    ``window`` - 1); ``earlier_growth_pct`` the same one window earlier; ``change_pp`` their
+    difference [percentage points]; ``changed`` when ``|change_pp| >= threshold_pct``. Series with
+    fewer than ``3 * window`` periods, or a zero mean in a window, are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``unique_id, recent_growth_pct, earlier_growth_pct, change_pp, changed``, largest
+        ``|change_pp|`` first.
+    """
+    _need(series, ["unique_id", "ds", "y"], "series")
+    if window < 1:
+        raise InputError(f"window must be >= 1 period, got {window}")
+    rows = []
+    for uid, g in series.sort_values("ds").groupby("unique_id"):
+        y = g["y"].to_numpy(dtype=float)
+        if len(y) < 3 * window:
+            continue
+        a, b, c = y[-3 * window:-2 * window].mean(), y[-2 * window:-window].mean(), y[-window:].mean()
+        if a == 0 or b == 0:
+            continue
+        recent, earlier = 100 * (c / b - 1), 100 * (b / a - 1)
+        rows.append((uid, recent, earlier, recent - earlier))
+    out = pd.DataFrame(rows, columns=["unique_id", "recent_growth_pct", "earlier_growth_pct", "change_pp"])
+    out["changed"] = out["change_pp"].abs() >= threshold_pct
+    return out.reindex(out["change_pp"].abs().sort_values(ascending=False).index).reset_index(drop=True)
