@@ -30,13 +30,16 @@ def _names() -> list[str]:
 
 
 def notebook_path(name: str) -> Path:
-    """Return the file of the bundled notebook ``name`` (with or without ``.ipynb``).
+    """Return the file of the bundled notebook ``name`` (with or without ``.ipynb``), or ``name``
+    itself when it is the path of an existing ``.ipynb`` file (a notebook of your own).
 
     Raises
     ------
     InputError
         No bundled notebook has that name; the message lists the names there are.
     """
+    if name.endswith(".ipynb") and Path(name).is_file():
+        return Path(name).resolve()
     stem = name.removesuffix(".ipynb")
     path = _folder() / f"{stem}.ipynb"
     if not path.is_file():

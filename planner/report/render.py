@@ -131,6 +131,7 @@ def _execute(source: Path, output: Path, params: dict, workdir: Path, timeout: i
                 cwd=str(workdir),
                 progress_bar=False,
                 execution_timeout=timeout,
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
             )
         except PapermillExecutionError as exc:
             return f"cell {exc.exec_count} raised {exc.ename}: {' '.join(str(exc.evalue).split())}"

@@ -1,0 +1,49 @@
+"""``planner monthly``: the scheduled month-end run (ingest, forecast, snapshot, reports)."""
+
+from __future__ import annotations
+
+import argparse
+
+from planner.cli._common import add_store_option
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``monthly`` subcommand."""
+    p = subparsers.add_parser(
+        "monthly",
+        help="month-end run: ingest, forecast, save snapshots, render reports",
+        description="Ingest new usage files (if given), forecast the next month from usage up to the "
+        "end of MONTH, save the forecast as a snapshot in the store, and render monthly_forecast "
+        "(and commitment_comparison when the optimizer is installed) into OUTPUT_DIR/MONTH/.",
+    )
+    p.add_argument("--month", required=True, metavar="YYYY-MM", help="the month just closed")
+    p.add_argument("--usage", action="append", default=[], metavar="FILE", help="usage file to ingest first, repeatable")
+    p.add_argument("--metric", action="append", metavar="METRIC", help="metric to forecast, repeatable (default output_tokens)")
+    p.add_argument("--by", default="model", help="comma-separated dimensions splitting the series (default model)")
+    p.add_argument("--freq", default="D", help="pandas frequency of the series (default D)")
+    p.add_argument("--horizon", type=int, default=0, help="periods to forecast (default: to the end of next month)")
+    p.add_argument("--max-series", type=int, default=8, help="largest series forecast (default 8)")
+    p.add_argument("--output-dir", default="reports", metavar="DIR", help="report folder (default reports)")
+    add_store_option(p)
+    p.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from planner.report.monthly import run_monthly
+
+    run = run_monthly(
+        args.month, usage_files=args.usage, store_path=args.store or "", output_dir=args.output_dir,
+        metrics=args.metric or ["output_tokens"], by=[b.strip() for b in args.by.split(",") if b.strip()],
+        freq=args.freq, horizon=args.horizon, max_series=args.max_series,
+    )
+    if args.usage:
+        print(f"ingested {run.ingested_rows} rows")
+    for kind, sid in run.snapshots.items():
+        print(f"saved {kind} snapshot {sid} ({run.month})")
+    for name, path in run.reports.items():
+        print(f"wrote {path}")
+    for name, why in run.skipped.items():
+        print(f"skipped {name}: {why}")
+    return 0
