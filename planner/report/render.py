@@ -90,7 +90,7 @@ def render_report(
         ``<name>.ipynb`` (and ``<name>.html``) and the message names the failing cell.
     """
     source = notebook_path(name)
-    params = coerce_parameters(source.stem, dict(parameters or {}))
+    params = coerce_parameters(name, dict(parameters or {}))
     folder = Path(output_dir) / (date or datetime.now(UTC).strftime("%Y-%m-%d"))
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="planner-report-") as tmp:

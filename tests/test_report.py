@@ -1,0 +1,316 @@
+"""Reports: notebook inspection, parameter checks, papermill runs, HTML export, charts, tables.
+
+The monthly_forecast notebook runs here without :mod:`planner.forecast` by showing a forecast
+snapshot saved in the store (a seasonal-naive forecast from statsforecast, computed in the
+fixture); the notebooks that need the optimizer or the simulator skip until those are installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from planner.cli import main
+from planner.exceptions import InputError, ReportError
+from planner.report import coerce_parameters, list_notebooks, notebook_parameters, render_report
+from planner.report import charts, tables
+from planner.report.monthly import month_bounds
+from planner.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGED = ROOT / "planner" / "notebooks"
+NAMES = ["capacity_plan", "commitment_comparison", "monthly_forecast", "whatif_scenarios"]
+
+
+# -- the notebooks as files -----------------------------------------------------------------------
+def test_bundled_notebooks_are_listed_with_typed_documented_parameters():
+    listed = list_notebooks()
+    assert sorted(listed["notebook"].unique()) == NAMES
+    assert listed["type"].isin(["str", "int", "float", "bool", "list", "dict"]).all(), listed
+    assert (listed["help"].str.len() > 10).all(), listed[listed["help"].str.len() <= 10]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_parameter_line_is_parsed_and_outputs_are_stripped(name):
+    nb = nbformat.read(PACKAGED / f"{name}.ipynb", as_version=4)
+    assert nb.metadata.kernelspec.name == "python3"
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    assigned = [ln.split(":")[0] for ln in tagged[0].source.splitlines() if re.match(r"^\w+\s*:", ln)]
+    # papermill skips lines it cannot parse (e.g. '=' or '(' in a comment): all must be there
+    assert list(notebook_parameters(name)["name"]) == assigned
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, f"{name}: outputs not stripped"
+            assert "os.getcwd" not in cell.source and "Path.cwd" not in cell.source
+
+
+def test_repo_notebooks_folder_is_the_packaged_one():
+    # one copy: notebooks/ at the root is a link to planner/notebooks/
+    assert (ROOT / "notebooks").resolve() == PACKAGED.resolve()
+
+
+# -- parameters ---------------------------------------------------------------------------------
+def test_coerce_parameters_converts_text_to_the_declared_types():
+    got = coerce_parameters("monthly_forecast", {
+        "horizon": "12", "budget_usd": "2.5e3", "metrics": "[requests, output_tokens]", "by": "model",
+        "freq": "D",
+    })
+    assert got == {"horizon": 12, "budget_usd": 2500.0, "metrics": ["requests", "output_tokens"],
+                   "by": ["model"], "freq": "D"}
+
+
+@pytest.mark.parametrize(("raw", "needle"), [
+    ({"horizon": "twelve"}, "'horizon' expects int"),
+    ({"budget_usd": "lots"}, "'budget_usd' expects float"),
+    ({"metrics": "{a: 1}"}, "'metrics' expects list"),
+    ({"horizn": "3"}, "unknown parameter 'horizn'"),
+])
+def test_bad_parameters_name_the_parameter(raw, needle):
+    with pytest.raises(InputError, match=re.escape(needle)):
+        coerce_parameters("monthly_forecast", raw)
+
+
+def test_cli_bad_parameter_exits_2_and_writes_nothing(tmp_path, capsys):
+    code = main(["report", "monthly_forecast", "-p", "horizon", "x", "--output-dir", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2 and "'horizon'" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()
+    assert main(["report", "no_such_report"]) == 2
+
+
+def test_cli_list_shows_notebooks_and_parameters(capsys):
+    assert main(["report", "--list"]) == 0
+    out = capsys.readouterr().out
+    for name in NAMES:
+        assert name in out
+    assert "budget_usd" in out and "[USD] budget" in out
+
+
+# -- running the monthly report ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def store_with_snapshots(tmp_path_factory, samples_dir=ROOT / "data" / "samples"):
+    """ServeGen hourly requests in a store, plus two seasonal-naive forecasts saved as snapshots:
+    one labelled 2024-12 made from the first 8 days (scored against days 9-10), one labelled
+    2025-01 from all 14 days (the one the report shows)."""
+    from statsforecast import StatsForecast
+    from statsforecast.models import SeasonalNaive
+
+    from planner.report.monthly import usage_series
+
+    path = tmp_path_factory.mktemp("store") / "p.duckdb"
+    assert main(["ingest", str(samples_dir / "servegen_hourly_by_model.csv"), "--mapping",
+                 str(samples_dir / "servegen.mapping.yaml"), "--store", str(path)]) == 0
+    with Store(path) as store:
+        series = usage_series(store.usage(metrics=["requests"]), ["requests"], by=["model"], freq="h", max_series=2)
+        sf = StatsForecast(models=[SeasonalNaive(season_length=24)], freq="h")
+        ids = {}
+        for label, cut in (("2024-12", pd.Timestamp("2025-01-14")), ("2025-01", None)):
+            hist = series if cut is None else series[series["ds"] < cut]
+            fc = sf.forecast(df=hist, h=48, level=[80, 95])
+            fc.columns = [c.replace("SeasonalNaive-", "").replace("SeasonalNaive", "forecast") for c in fc.columns]
+            ids[label] = store.save_snapshot("forecast", {"forecast": fc.assign(model="SeasonalNaive"),
+                                                          "backtest": pd.DataFrame({"unique_id": ["x"]})}, label=label)
+    return path, ids, series
+
+
+@pytest.fixture(scope="module")
+def monthly_report(store_with_snapshots, tmp_path_factory):
+    path, ids, _ = store_with_snapshots
+    out = tmp_path_factory.mktemp("reports")
+    report = render_report("monthly_forecast", {
+        "store_path": str(path), "metrics": "[requests]", "by": "[model]", "freq": "h", "max_series": "2",
+        "month": "2025-01", "forecast_snapshot": str(ids["2025-01"]), "unit_price_usd": "0.001",
+        "budget_usd": "50000", "growth_window": "24",
+    }, out, date="2025-02-01")
+    return report
+
+
+@pytest.mark.slow
+def test_monthly_report_writes_executed_notebook_and_offline_html(monthly_report):
+    assert monthly_report.notebook == monthly_report.notebook.parent / "monthly_forecast.ipynb"
+    assert monthly_report.html.parent.name == "2025-02-01"
+    nb = nbformat.read(monthly_report.notebook, as_version=4)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert errors == []
+    html = monthly_report.html.read_text()
+    assert html.count("<svg") >= 4
+    assert "charts.history_chart(" not in html and "import pandas" not in html  # no code cells
+    assert not re.search(r"<script[^>]+src=\"https?:", html) and "cdnjs" not in html
+    # the earlier snapshot was scored on the 48 hours it forecast, for both series
+    assert "scored on 96 observed periods" in html
+
+
+@pytest.mark.slow
+def test_monthly_report_budget_figures_match_the_tables(monthly_report, store_with_snapshots):
+    path, ids, _ = store_with_snapshots
+    with Store(path, read_only=True) as store:
+        _, tabs = store.load_snapshot(ids["2025-01"])
+    burn = tables.budget_burn(tabs["forecast"], unit_price_usd=0.001)
+    expected = f"USD {burn['cum_usd'].iloc[-1]:,.0f}"
+    assert expected in monthly_report.html.read_text()
+
+
+@pytest.mark.slow
+def test_failing_report_keeps_its_executed_copy_and_exits_1(store_with_snapshots, tmp_path, capsys, monkeypatch):
+    path, _, _ = store_with_snapshots
+    monkeypatch.chdir(tmp_path)  # notebooks must not depend on the working directory
+    code = main(["report", "monthly_forecast", "-p", "store_path", str(path), "-p", "metrics", "[gpu_hours]",
+                 "--output-dir", "out", "--date", "d"])
+    err = capsys.readouterr().err
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "InputError" in err and "gpu_hours" in err
+    executed = tmp_path / "out" / "d" / "monthly_forecast.ipynb"
+    nb = json.loads(executed.read_text())
+    assert any(o.get("output_type") == "error" for c in nb["cells"] for o in c.get("outputs", []))
+    assert "gpu_hours" in (tmp_path / "out" / "d" / "monthly_forecast.html").read_text()
+
+
+def test_render_report_raises_report_error_for_a_failing_notebook(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x: int = 1  # a number"),
+                                         nbformat.v4.new_code_cell("raise RuntimeError('boom')")])
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    src = tmp_path / "mine.ipynb"
+    nbformat.write(nb, src)
+    with pytest.raises(ReportError, match="RuntimeError: boom"):
+        render_report(str(src), {"x": "2"}, tmp_path / "out", date="d")
+    assert (tmp_path / "out" / "d" / "mine.ipynb").is_file()
+
+
+@pytest.mark.slow
+def test_html_report_renders_in_headless_chromium(monthly_report, tmp_path):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install -y chromium; .ci/run installs it)")
+    proc = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", monthly_report.html.as_uri()],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    dom = proc.stdout
+    assert dom.count("<svg") >= 4
+    # each chart drew marks (lines/areas as <path>), not an empty frame
+    assert dom.count('class="mark-line') >= 2
+    for bad in ("Traceback", "MaxRowsError", "Javascript Error", "Error:"):
+        assert bad not in dom
+
+
+# -- charts ---------------------------------------------------------------------------------------
+def test_coarsen_keeps_means_and_fits_the_row_budget():
+    ds = pd.date_range("2025-01-01", periods=24 * 400, freq="h")
+    frame = pd.DataFrame({"unique_id": "a", "ds": ds, "y": np.arange(len(ds), dtype=float)})
+    small = charts.coarsen(frame, max_rows=500)
+    # hourly (9,600 rows) does not fit, daily (400) does: each value is the mean of its day's hours
+    assert len(small) == 400
+    assert small["y"].iloc[0] == pytest.approx(11.5) and small["y"].iloc[-1] == pytest.approx(9600 - 12.5)
+    assert small["ds"].iloc[1] == pd.Timestamp("2025-01-02")
+    assert charts.coarsen(frame.head(10)) is not None and len(charts.coarsen(frame.head(10))) == 10
+
+
+def test_charts_over_5000_rows_render_to_svg():
+    import vl_convert as vlc
+
+    ds = pd.date_range("2025-01-01", periods=24 * 365, freq="h")
+    hist = pd.DataFrame({"unique_id": "a", "ds": ds, "y": 1.0})
+    fc = pd.DataFrame({"unique_id": "a", "ds": pd.date_range(ds[-1], periods=24 * 300, freq="h"),
+                       "forecast": 1.0, "lo-80": 0.5, "hi-80": 1.5})
+    svg = vlc.vegalite_to_svg(charts.forecast_chart(hist, fc).to_dict())
+    assert svg.startswith("<svg")
+    assert charts.history_chart(hist).to_dict()  # altair would raise MaxRowsError past 5,000 rows
+
+
+# -- tables ---------------------------------------------------------------------------------------
+def _fc(values, lo, hi, uid="a", start="2025-01-01"):
+    ds = pd.date_range(start, periods=len(values), freq="D")
+    return pd.DataFrame({"unique_id": uid, "ds": ds, "forecast": values, "lo-80": lo, "hi-80": hi,
+                         "lo-95": lo, "hi-95": hi})
+
+
+def test_forecast_vs_actual_scores_totals_errors_and_coverage():
+    fc = _fc([10.0, 10.0, 10.0, 10.0], [8.0] * 4, [12.0] * 4)
+    actual = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2025-01-02", periods=5, freq="D"),
+                           "y": [10.0, 5.0, 20.0, 7.0, 99.0]})
+    got = tables.forecast_vs_actual(fc, actual).iloc[0]
+    # matched days 2-4: actual 10 + 5 + 20 = 35, forecast 30
+    assert got["periods"] == 3 and got["actual"] == 35 and got["forecast"] == 30
+    assert got["error_pct"] == pytest.approx(100 * (30 - 35) / 35)
+    assert got["mape_pct"] == pytest.approx(100 * (0 + 1 + 0.5) / 3)
+    assert got["inside_80_pct"] == pytest.approx(100 / 3)
+
+
+def test_budget_burn_runs_out_on_the_first_day_over_budget():
+    fc = pd.concat([_fc([100.0] * 10, [50.0] * 10, [200.0] * 10, "a"), _fc([50.0] * 10, [0.0] * 10, [100.0] * 10, "b")])
+    burn = tables.budget_burn(fc, unit_price_usd=2.0, spent_usd=100.0)
+    assert burn["cum_usd"].tolist() == [100 + 300 * k for k in range(1, 11)]
+    out = tables.budget_runout(burn, budget_usd=1000.0)
+    # point: 400, 700, 1000, 1300 -> over on day 4; upper band 700, 1300 -> day 2
+    assert out["runout"] == pd.Timestamp("2025-01-04") and out["runout_earliest"] == pd.Timestamp("2025-01-02")
+    assert out["projected_usd"] == 3100.0
+    assert tables.budget_runout(burn, budget_usd=1e6)["runout"] is None
+    with pytest.raises(InputError, match="budget_usd"):
+        tables.budget_runout(burn, 0)
+
+
+def test_growth_changes_flags_a_series_that_starts_growing():
+    ds = pd.date_range("2025-01-01", periods=30, freq="D")
+    flat = pd.DataFrame({"unique_id": "flat", "ds": ds, "y": 100.0})
+    y = np.r_[np.full(20, 100.0), np.full(10, 150.0)]
+    jump = pd.DataFrame({"unique_id": "jump", "ds": ds, "y": y})
+    got = tables.growth_changes(pd.concat([flat, jump]), window=10, threshold_pct=20).set_index("unique_id")
+    assert got.loc["jump", "recent_growth_pct"] == pytest.approx(50.0)
+    assert got.loc["jump", "earlier_growth_pct"] == pytest.approx(0.0)
+    assert bool(got.loc["jump", "changed"]) and not bool(got.loc["flat", "changed"])
+
+
+def test_month_bounds():
+    assert month_bounds("2025-02") == (pd.Timestamp("2025-02-01"), pd.Timestamp("2025-03-01"))
+    with pytest.raises(InputError, match="YYYY-MM"):
+        month_bounds("Feb 2025")
+
+
+# -- what needs the forecaster, the optimizer or the simulator --------------------------------------
+@pytest.mark.slow
+def test_monthly_job_ingests_forecasts_snapshots_and_renders(tmp_path, samples):
+    pytest.importorskip("planner.forecast", reason="planner.forecast (issue 3) is not on this branch yet")
+    store = tmp_path / "m.duckdb"
+    assert main(["ingest", str(samples / "servegen_hourly_by_model.csv"), "--mapping",
+                 str(samples / "servegen.mapping.yaml"), "--store", str(store)]) == 0
+    code = main(["monthly", "--month", "2025-01", "--store", str(store), "--metric", "requests",
+                 "--freq", "h", "--horizon", "24", "--max-series", "2", "--output-dir", str(tmp_path / "r")])
+    assert code == 0
+    assert (tmp_path / "r" / "2025-01" / "monthly_forecast.html").is_file()
+    with Store(store, read_only=True) as s:
+        snaps = s.snapshots("forecast")
+        assert snaps["label"].tolist() == ["2025-01"]
+        _, tabs = s.load_snapshot(int(snaps["snapshot_id"].iloc[0]))
+    assert tabs["forecast"].groupby("unique_id").size().tolist() == [24, 24]
+
+
+@pytest.mark.parametrize(("name", "module", "issue"), [
+    ("commitment_comparison", "planner.optimize", "issue 4"),
+    ("capacity_plan", "planner.optimize", "issue 4"),
+    ("whatif_scenarios", "planner.simulate", "issue 5"),
+])
+def test_notebooks_needing_later_modules(name, module, issue, tmp_path, samples):
+    if importlib.util.find_spec(module) is None:
+        pytest.skip(f"{name} needs {module} ({issue}), not on this branch yet")
+    params = {
+        "commitment_comparison": {"history_file": str(samples / "philly_busy_nodes_hourly.csv"), "horizon": "168"},
+        "capacity_plan": {"config_file": str(ROOT / "examples" / "plan.yaml")},
+        "whatif_scenarios": {"scenario_files": json.dumps([str(p) for p in sorted((ROOT / "scenarios").glob("*.yaml"))[:2]]),
+                             "draws": "50"},
+    }[name]
+    report = render_report(name, params, tmp_path, date="d")
+    assert report.html.read_text().count("<svg") >= 1
