@@ -21,8 +21,14 @@ import pytest
 
 from planner.cli import main
 from planner.exceptions import InputError, ReportError
-from planner.report import coerce_parameters, list_notebooks, notebook_parameters, render_report
-from planner.report import charts, tables
+from planner.report import (
+    charts,
+    coerce_parameters,
+    list_notebooks,
+    notebook_parameters,
+    render_report,
+    tables,
+)
 from planner.report.monthly import month_bounds
 from planner.store import Store
 

@@ -42,7 +42,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"ingested {run.ingested_rows} rows")
     for kind, sid in run.snapshots.items():
         print(f"saved {kind} snapshot {sid} ({run.month})")
-    for name, path in run.reports.items():
+    for path in run.reports.values():
         print(f"wrote {path}")
     for name, why in run.skipped.items():
         print(f"skipped {name}: {why}")

@@ -7,7 +7,12 @@ Chart builders are in :mod:`planner.report.charts`; the tables the monthly repor
 scheduled monthly run in :mod:`planner.report.monthly`.
 """
 
-from planner.report.notebooks import coerce_parameters, list_notebooks, notebook_parameters, notebook_path
+from planner.report.notebooks import (
+    coerce_parameters,
+    list_notebooks,
+    notebook_parameters,
+    notebook_path,
+)
 from planner.report.render import Report, render_report, to_html
 
 __all__ = [

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.exceptions import InputError
+from planner.exceptions import ForecastError, InputError
 from planner.store import Batch, Store
 from planner.usage import read_usage, to_series
 from planner.usage._io import file_digest
@@ -88,8 +88,10 @@ def forecast_tables(series: pd.DataFrame, horizon: int, freq: str) -> dict[str, 
     dict
         ``{"forecast": ..., "backtest": ...}``, the tables a forecast snapshot holds.
     """
-    from planner.forecast import forecast
-
+    try:
+        from planner.forecast import forecast
+    except ImportError as exc:
+        raise ForecastError(f"planner.forecast is not available in this installation: {exc}") from None
     if horizon < 1:
         raise InputError(f"horizon must be >= 1 period, got {horizon}")
     res = forecast(series, h=horizon, freq=freq, level=(80, 95))
