@@ -22,7 +22,8 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@ $(VENV)/.installed
 
-## demo: ingest the bundled real samples into out/demo/planner.duckdb and print a usage summary
+## demo: ingest the bundled real samples into out/demo/planner.duckdb, print a usage summary and
+##       run the monthly job (forecast snapshot + HTML report) for January 2025 (ServeGen hours)
 demo: $(VENV)/.installed
 	@$(BIN)/planner ingest data/samples/azure_llm_2023_code.csv data/samples/azure_llm_2023_conv.csv \
 		data/samples/focus/multi_model_usage.csv data/samples/focus/ai_prompt_caching_a.csv
@@ -32,6 +33,7 @@ demo: $(VENV)/.installed
 	@$(BIN)/planner usage summary
 	@echo
 	@echo "store: $(PLANNER_STORE)"
+	@$(BIN)/planner monthly --month 2025-01 --metric requests --freq h --horizon 48 --output-dir $(DEMO)/reports
 
 ## test: the whole suite (slow real-data tests included)
 test: $(VENV)/.installed-dev
