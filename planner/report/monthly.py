@@ -15,7 +15,7 @@ import pandas as pd
 
 from planner.exceptions import ForecastError, InputError
 from planner.store import Batch, Store
-from planner.usage import read_usage, to_series
+from planner.usage import detect_format, read_usage, to_series
 from planner.usage._io import file_digest
 
 __all__ = ["load_usage", "usage_series", "forecast_tables", "latest_snapshot", "month_bounds",
@@ -128,7 +128,9 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
                 max_series: int = 8, report_parameters: dict | None = None) -> MonthlyRun:
     """Run the month-end job for ``month`` (``YYYY-MM``, the month just closed).
 
-    1. ingest ``usage_files`` into the store (one transaction; files already in are skipped);
+    1. ingest ``usage_files`` into the store (one transaction; files already in are skipped;
+       formats detected from the header -- files that need a column mapping go through
+       ``planner ingest --mapping`` first);
     2. forecast the series from usage up to the end of ``month`` over the next month
        (``horizon`` periods; 0 = up to the end of the month after ``month``) and save the
        forecast as a ``"forecast"`` snapshot labelled ``month``;
@@ -151,8 +153,9 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
         if usage_files:
             batches = []
             for f in usage_files:
-                usage = read_usage(str(f))
-                batches.append(Batch(usage, file_digest(str(f)), str(f)))
+                fmt = detect_format(str(f))
+                usage = read_usage(str(f), format=fmt)
+                batches.append(Batch(usage, file_digest(str(f)), str(f), fmt))
             run.ingested_rows = store.ingest(batches).rows_added
         store_file = str(store.path)
         usage = store.usage(end=end, metrics=list(metrics))
