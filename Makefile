@@ -33,7 +33,7 @@ demo: $(VENV)/.installed
 	@$(BIN)/planner usage summary
 	@echo
 	@echo "store: $(PLANNER_STORE)"
-	@$(BIN)/planner monthly --month 2025-01 --metric requests --freq h --horizon 48 --output-dir $(DEMO)/reports
+	@$(BIN)/planner monthly --month 2025-01 --source servegen --metric requests --freq h --horizon 48 --output-dir $(DEMO)/reports
 
 ## test: the whole suite (slow real-data tests included)
 test: $(VENV)/.installed-dev

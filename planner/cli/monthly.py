@@ -22,6 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--usage", action="append", default=[], metavar="FILE", help="usage file to ingest first, repeatable")
     p.add_argument("--metric", action="append", metavar="METRIC", help="metric to forecast, repeatable (default output_tokens)")
     p.add_argument("--by", default="model", help="comma-separated dimensions splitting the series (default model)")
+    p.add_argument("--source", action="append", default=[], help="only usage from this source, repeatable")
     p.add_argument("--freq", default="D", help="pandas frequency of the series (default D)")
     p.add_argument("--horizon", type=int, default=0, help="periods to forecast (default: to the end of next month)")
     p.add_argument("--max-series", type=int, default=8, help="largest series forecast (default 8)")
@@ -36,7 +37,7 @@ def _run(args: argparse.Namespace) -> int:
     run = run_monthly(
         args.month, usage_files=args.usage, store_path=args.store or "", output_dir=args.output_dir,
         metrics=args.metric or ["output_tokens"], by=[b.strip() for b in args.by.split(",") if b.strip()],
-        freq=args.freq, horizon=args.horizon, max_series=args.max_series,
+        freq=args.freq, horizon=args.horizon, max_series=args.max_series, sources=args.source,
     )
     if args.usage:
         print(f"ingested {run.ingested_rows} rows")

@@ -125,7 +125,8 @@ class MonthlyRun:
 def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "",
                 output_dir: str | Path = "reports", metrics: Sequence[str] = ("output_tokens",),
                 by: Sequence[str] = ("model",), freq: str = "D", horizon: int = 0,
-                max_series: int = 8, report_parameters: dict | None = None) -> MonthlyRun:
+                max_series: int = 8, sources: Sequence[str] = (),
+                report_parameters: dict | None = None) -> MonthlyRun:
     """Run the month-end job for ``month`` (``YYYY-MM``, the month just closed).
 
     1. ingest ``usage_files`` into the store (one transaction; files already in are skipped;
@@ -158,7 +159,7 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
                 batches.append(Batch(usage, file_digest(str(f)), str(f), fmt))
             run.ingested_rows = store.ingest(batches).rows_added
         store_file = str(store.path)
-        usage = store.usage(end=end, metrics=list(metrics))
+        usage = store.usage(end=end, metrics=list(metrics), sources=list(sources) or None)
         if usage.empty:
             raise InputError(f"{store_file}: no {list(metrics)} usage before {end.date()}")
         series = usage_series(usage, metrics, by=by, freq=freq, max_series=max_series)
@@ -168,11 +169,12 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
         tables = forecast_tables(series, h, freq)
         run.snapshots["forecast"] = store.save_snapshot(
             "forecast", tables, {"metrics": list(metrics), "by": list(by), "freq": freq, "horizon": h,
+                                 "sources": list(sources),
                                  "history_end": str(last)}, label=month)
     finally:
         store.close()
     params = {"store_path": store_file, "metrics": list(metrics), "by": list(by), "freq": freq,
-              "horizon": h, "max_series": max_series, "month": month,
+              "horizon": h, "max_series": max_series, "month": month, "sources": list(sources),
               "forecast_snapshot": run.snapshots["forecast"], **(report_parameters or {})}
     run.reports["monthly_forecast"] = render_report("monthly_forecast", params, output_dir, date=month).html
     if importlib.util.find_spec("planner.optimize") is None:
