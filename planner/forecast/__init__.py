@@ -1,0 +1,10 @@
+"""Demand forecasting: per-series model choice by backtest, calibrated intervals, sample paths.
+
+:func:`forecast` (or :class:`Forecaster`) takes Nixtla long format (``unique_id, ds, y``) at any
+regular frequency and returns a :class:`ForecastResult`.
+"""
+
+from planner.forecast.engine import Forecaster, forecast
+from planner.forecast.result import ForecastResult
+
+__all__ = ["forecast", "Forecaster", "ForecastResult"]
