@@ -126,3 +126,16 @@ def test_cli_contract(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("planner forecast: error:") and "bad.csv" in err[-1] and "row 2" in err[-1]
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_cli_saves_the_run_in_the_store(tmp_path):
+    from planner.store import Store
+
+    src, store = tmp_path / "in.csv", tmp_path / "s.duckdb"
+    _frame(np.arange(40, dtype=float) + 5).to_csv(src, index=False)
+    assert main(["forecast", str(src), "--horizon", "5", "--output", str(tmp_path / "o.csv"),
+                 "--save", "--label", "2025-02", "--store", str(store)]) == 0
+    with Store(store) as s:
+        meta, tables = s.load_snapshot(int(s.snapshots("forecast")["snapshot_id"].iloc[-1]))
+    assert meta["label"] == "2025-02" and meta["settings"]["h"] == 5 and meta["settings"]["input"] == str(src)
+    assert len(tables["forecast"]) == 5 and "mase" in tables["backtest"].columns

@@ -6,7 +6,7 @@ import argparse
 import sys
 import warnings
 
-from planner.cli._common import atomic_path
+from planner.cli._common import add_store_option, atomic_path
 from planner.exceptions import InputError
 
 __all__ = ["register"]
@@ -28,6 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--freq", help="pandas frequency (h, D, W-MON, MS...); inferred when omitted")
     p.add_argument("--level", type=int, action="append", metavar="L", help="interval level in %%, repeatable (default 80 and 95)")
     p.add_argument("--backtest", metavar="CSV", help="also write the per-series backtest accuracy here")
+    p.add_argument("--save", action="store_true", help="also save the run (forecast, backtest, settings) in the store")
+    p.add_argument("--label", default="", help="label of the saved run, e.g. the month planned")
+    add_store_option(p)
     p.set_defaults(handler=_run)
 
 
@@ -52,6 +55,13 @@ def _run(args: argparse.Namespace) -> int:
     if args.backtest:
         with atomic_path(args.backtest) as tmp:
             result.backtest.to_csv(tmp, index=False)
+    if args.save:
+        from planner.store import Store
+
+        result.settings["input"] = str(args.input)
+        with Store(args.store) as store:
+            sid = result.save(store, args.label)
+        print(f"saved forecast run {sid} in {store.path}")
     bt = result.backtest
     ratio = bt["mase_vs_seasonal_naive"].mean()
     print(f"wrote {args.output}: {bt.shape[0]} series x {args.horizon} periods ({result.settings['freq']}); "

@@ -4,7 +4,22 @@
 regular frequency and returns a :class:`ForecastResult`.
 """
 
+from planner.forecast.drivers import Driver, apply_drivers, growth, s_curve, shift, step
 from planner.forecast.engine import Forecaster, forecast
+from planner.forecast.profile import disaggregate, forecast_long, intraday_profile
 from planner.forecast.result import ForecastResult
 
-__all__ = ["forecast", "Forecaster", "ForecastResult"]
+__all__ = [
+    "forecast",
+    "Forecaster",
+    "ForecastResult",
+    "forecast_long",
+    "intraday_profile",
+    "disaggregate",
+    "Driver",
+    "apply_drivers",
+    "growth",
+    "step",
+    "s_curve",
+    "shift",
+]

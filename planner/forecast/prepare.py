@@ -40,7 +40,8 @@ class SeriesInfo:
     transform : {"log", "log1p", "none"}
         Space the models work in; forecasts are back-transformed.
     seasons : tuple of int
-        Seasonal periods used, longest last; empty for none.
+        Seasonal periods offered to the models, longest last: the frequency's natural one when
+        the history holds two, longer ones only where the data shows them.
     kind : {"regular", "intermittent", "constant"}
     notes : list of str
         Warnings raised for this series (gaps filled, outage, short history...).
@@ -218,13 +219,14 @@ def _describe(uid: str, y: np.ndarray, freq: str, notes: list[str]) -> SeriesInf
         return SeriesInfo(uid, n, "none", (), "intermittent", notes)
     z = np.log(y) if transform == "log" else np.log1p(y) if transform == "log1p" else y
     seasons = []
-    for s in season_candidates(freq):
+    for i, s in enumerate(season_candidates(freq)):
         if n < 2 * s:
             notes.append(f"history of {n} periods is shorter than two seasons of {s}: that cycle is not modelled")
             continue
+        if i == 0:  # the frequency's natural cycle is always offered; the backtest decides
+            seasons.append(s)
+            continue
         d = np.diff(z)
-        if len(d) > s and np.std(d) > 0:
-            acf = np.corrcoef(d[:-s], d[s:])[0, 1]
-            if acf >= MIN_SEASONAL_ACF:
-                seasons.append(s)
+        if len(d) > s and np.std(d) > 0 and np.corrcoef(d[:-s], d[s:])[0, 1] >= MIN_SEASONAL_ACF:
+            seasons.append(s)
     return SeriesInfo(uid, n, transform, tuple(seasons), "regular", notes)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pandas as pd
 
@@ -40,7 +40,7 @@ class ForecastResult:
     backtest: pd.DataFrame
     settings: dict
     drivers: pd.DataFrame = field(default_factory=pd.DataFrame)
-    created_at: datetime = field(default_factory=lambda: datetime.utcnow())
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None))
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The result's tables by name, e.g. for :meth:`planner.store.Store.save_snapshot`."""
@@ -50,6 +50,11 @@ class ForecastResult:
         if not self.drivers.empty:
             out["drivers"] = self.drivers
         return out
+
+    def save(self, store, label: str = "") -> int:
+        """Save this run as a ``forecast`` snapshot in a :class:`planner.store.Store`; return its id."""
+        return store.save_snapshot("forecast", self.tables(),
+                                   {**self.settings, "created_at": self.created_at.isoformat()}, label)
 
     def summary(self) -> pd.DataFrame:
         """One row per series: model, horizon total, backtest MASE vs seasonal naive, coverage."""
