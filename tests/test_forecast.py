@@ -139,3 +139,19 @@ def test_cli_saves_the_run_in_the_store(tmp_path):
         meta, tables = s.load_snapshot(int(s.snapshots("forecast")["snapshot_id"].iloc[-1]))
     assert meta["label"] == "2025-02" and meta["settings"]["h"] == 5 and meta["settings"]["input"] == str(src)
     assert len(tables["forecast"]) == 5 and "mase" in tables["backtest"].columns
+
+
+@pytest.mark.parametrize(("freq", "n"), [("MS", 8), ("D", 5), ("D", 2), ("h", 30), ("W-MON", 60), ("15min", 300)])
+def test_any_frequency_and_short_histories_give_finite_forecasts(freq, n):
+    y = 100 + np.arange(n, dtype=float) + np.random.default_rng(n).normal(0, 2, n)
+    with pytest.warns(PlannerWarning) if n < 40 else _no_error():
+        r = forecast(_frame(y, freq=freq), h=6)
+    values = r.forecast[["forecast", "lo-80", "hi-80", "lo-95", "hi-95"]].to_numpy()
+    assert np.isfinite(values).all() and len(values) == 6
+    assert (np.diff(r.forecast["ds"]) > np.timedelta64(0)).all()
+
+
+def _no_error():
+    import contextlib
+
+    return contextlib.nullcontext()

@@ -125,10 +125,12 @@ class Forecaster:
                         self.choice_[uid] = _Choice("Constant", 0, 1.0, {lv: 0.0 for lv in self.level}, 0.0, {})
                 elif h_bt < 1:
                     for uid in ids:
-                        self.choice_[uid] = _Choice(BASELINE, 0, 1.0, {lv: 1.0 for lv in self.level}, 0.5, {})
-                        warnings.warn(f"{what}: series {uid!r}: {self.info_[uid].n} periods are too few to "
-                                      "backtest; using the seasonal naive forecast with uncalibrated intervals",
-                                      PlannerWarning, stacklevel=2)
+                        n = self.info_[uid].n
+                        model = BASELINE if n > self._natural() else "Naive"
+                        self.choice_[uid] = _Choice(model, 0, 1.0, {lv: 1.0 for lv in self.level}, 0.5, {})
+                        name = "seasonal naive" if model == BASELINE else "naive (last value)"
+                        warnings.warn(f"{what}: series {uid!r}: {n} periods are too few to backtest; using the "
+                                      f"{name} forecast with uncalibrated intervals", PlannerWarning, stacklevel=2)
                 else:
                     self._backtest(kind, transform, seasons, h_bt, ids)
                 bar.update(len(ids))
@@ -310,6 +312,10 @@ class Forecaster:
             return out.assign(model="Constant")
         candidates = intermittent_models() if kind == "intermittent" else regular_models(seasons, self._natural())
         wanted = members or (model,)
+        if model == "Naive" and all(m.alias != "Naive" for m in candidates):
+            from statsforecast.models import Naive
+
+            candidates = [*candidates, Naive(alias="Naive")]
         chosen = [m for m in candidates if m.alias in wanted]
         z = data.assign(y=_forward(data["y"].to_numpy(), transform))
         try:
