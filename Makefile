@@ -22,7 +22,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@ $(VENV)/.installed
 
-## demo: ingest the bundled real samples into out/demo/planner.duckdb and print a usage summary
+## demo: ingest the bundled real samples into out/demo/planner.duckdb, print a usage summary, forecast ServeGen
 demo: $(VENV)/.installed
 	@$(BIN)/planner ingest data/samples/azure_llm_2023_code.csv data/samples/azure_llm_2023_conv.csv \
 		data/samples/focus/multi_model_usage.csv data/samples/focus/ai_prompt_caching_a.csv
@@ -31,7 +31,12 @@ demo: $(VENV)/.installed
 	@echo
 	@$(BIN)/planner usage summary
 	@echo
-	@echo "store: $(PLANNER_STORE)"
+	@$(BIN)/planner usage series --source servegen --metric requests --metric input_tokens --by model \
+		--freq h --output $(DEMO)/servegen_hourly.csv
+	@$(BIN)/planner forecast $(DEMO)/servegen_hourly.csv --horizon 48 --output $(DEMO)/servegen_forecast.csv \
+		--backtest $(DEMO)/servegen_backtest.csv --save --label demo
+	@echo
+	@echo "store: $(PLANNER_STORE); forecasts: $(DEMO)/servegen_forecast.csv"
 
 ## test: the whole suite (slow real-data tests included)
 test: $(VENV)/.installed-dev

@@ -6,7 +6,7 @@ import argparse
 import sys
 import warnings
 
-from planner.cli._common import add_store_option, atomic_path
+from planner.cli._common import add_store_option, atomic_path, print_table
 from planner.exceptions import InputError
 
 __all__ = ["register"]
@@ -64,6 +64,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"saved forecast run {sid} in {store.path}")
     bt = result.backtest
     ratio = bt["mase_vs_seasonal_naive"].mean()
+    if len(bt) <= 20:
+        print_table(result.summary())
     print(f"wrote {args.output}: {bt.shape[0]} series x {args.horizon} periods ({result.settings['freq']}); "
           f"backtest MASE vs seasonal naive {ratio:.2f} on average")
     return 0

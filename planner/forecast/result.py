@@ -51,10 +51,13 @@ class ForecastResult:
             out["drivers"] = self.drivers
         return out
 
-    def save(self, store, label: str = "") -> int:
-        """Save this run as a ``forecast`` snapshot in a :class:`planner.store.Store`; return its id."""
+    def save(self, store, label: str = "", replace: bool = True) -> int:
+        """Save this run as a ``forecast`` snapshot in a :class:`planner.store.Store`; return its id.
+
+        With a label and ``replace``, an earlier run saved under the same label is replaced.
+        """
         return store.save_snapshot("forecast", self.tables(),
-                                   {**self.settings, "created_at": self.created_at.isoformat()}, label)
+                                   {**self.settings, "created_at": self.created_at.isoformat()}, label, replace)
 
     def summary(self) -> pd.DataFrame:
         """One row per series: model, horizon total, backtest MASE vs seasonal naive, coverage."""
