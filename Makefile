@@ -22,8 +22,8 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@ $(VENV)/.installed
 
-## demo: ingest the bundled real samples into out/demo/planner.duckdb, print a usage summary and
-##       run the monthly job (forecast snapshot + HTML report) for January 2025 (ServeGen hours)
+## demo: ingest the bundled real samples into out/demo/planner.duckdb, print a usage summary, forecast ServeGen,
+##       and run the monthly job (forecast snapshot + HTML report) for January 2025
 demo: $(VENV)/.installed
 	@$(BIN)/planner ingest data/samples/azure_llm_2023_code.csv data/samples/azure_llm_2023_conv.csv \
 		data/samples/focus/multi_model_usage.csv data/samples/focus/ai_prompt_caching_a.csv
@@ -32,7 +32,12 @@ demo: $(VENV)/.installed
 	@echo
 	@$(BIN)/planner usage summary
 	@echo
-	@echo "store: $(PLANNER_STORE)"
+	@$(BIN)/planner usage series --source servegen --metric requests --metric input_tokens --by model \
+		--freq h --output $(DEMO)/servegen_hourly.csv
+	@$(BIN)/planner forecast $(DEMO)/servegen_hourly.csv --horizon 48 --output $(DEMO)/servegen_forecast.csv \
+		--backtest $(DEMO)/servegen_backtest.csv --save --label demo
+	@echo
+	@echo "store: $(PLANNER_STORE); forecasts: $(DEMO)/servegen_forecast.csv"
 	@$(BIN)/planner monthly --month 2025-01 --source servegen --metric requests --freq h --horizon 48 --output-dir $(DEMO)/reports
 
 ## test: the whole suite (slow real-data tests included)

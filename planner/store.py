@@ -284,6 +284,7 @@ class Store:
         tables: Mapping[str, pd.DataFrame],
         settings: Mapping[str, object] | None = None,
         label: str = "",
+        replace: bool = False,
     ) -> int:
         """Save a forecast or plan run: its tables and settings, with the time.
 
@@ -297,6 +298,9 @@ class Store:
             JSON-serializable inputs and settings of the run.
         label : str
             Free text, e.g. the month planned.
+        replace : bool
+            Remove earlier snapshots of the same kind and (non-empty) label in the same
+            transaction, so re-running a month's job leaves one snapshot for it.
 
         Returns
         -------
@@ -306,6 +310,10 @@ class Store:
         con = self._con
         try:
             _q(con, "BEGIN TRANSACTION")
+            if replace and label:
+                old = "SELECT snapshot_id FROM snapshots WHERE kind = ? AND label = ?"
+                _q(con, f"DELETE FROM snapshot_tables WHERE snapshot_id IN ({old})", [kind, label])
+                _q(con, "DELETE FROM snapshots WHERE kind = ? AND label = ?", [kind, label])
             sid = con.execute("SELECT coalesce(max(snapshot_id), 0) + 1 FROM snapshots").fetchall()[0][0]
             _q(
                 con,

@@ -81,6 +81,11 @@ def test_snapshots_roundtrip(tmp_path):
         assert store.snapshots("forecast")["snapshot_id"].tolist() == [sid]
         with pytest.raises(InputError, match="no snapshot with id 99"):
             store.load_snapshot(99)
+        again = store.save_snapshot("forecast", {"forecast": table}, {"horizon": 31}, label="2025-01", replace=True)
+        kept = store.snapshots("forecast")
+        assert kept["snapshot_id"].tolist() == [again] and store.load_snapshot(again)[0]["settings"] == {"horizon": 31}
+        store.save_snapshot("forecast", {"forecast": table}, label="2025-01")
+        assert len(store.snapshots("forecast")) == 2  # without replace, runs accumulate
 
 
 def test_store_location(monkeypatch, tmp_path):

@@ -87,17 +87,8 @@ def read_azure_trace(
     pandas.DataFrame
         Usage table with ``requests``, ``input_tokens`` and ``output_tokens``.
     """
-    what = str(path)
-    raw = read_frame(path)
-    require_columns(raw, ["TIMESTAMP", "ContextTokens", "GeneratedTokens"], what)
-    ts = parse_time(raw["TIMESTAMP"], what, "TIMESTAMP")
-    usage = aggregate_requests(
-        ts,
-        numeric(raw, "ContextTokens", what),
-        numeric(raw, "GeneratedTokens", what),
-        freq,
-    )
-    return finalize(usage, source, {"product": Path(path).stem, **(constants or {})}, what)
+    return _read_trace(path, ("csv", "parquet"), ("TIMESTAMP", "ContextTokens", "GeneratedTokens"),
+                       None, None, freq, source, constants)
 
 
 def read_mooncake_trace(
@@ -129,14 +120,16 @@ def read_mooncake_trace(
     pandas.DataFrame
         Usage table with ``requests``, ``input_tokens`` and ``output_tokens``.
     """
+    return _read_trace(path, ("jsonl",), ("timestamp", "input_length", "output_length"),
+                       "ms", start, freq, source, constants)
+
+
+def _read_trace(path, kinds, columns, unit, origin, freq, source, constants) -> pd.DataFrame:
+    """Read one row per request (time, input tokens, output tokens columns) and aggregate."""
     what = str(path)
-    raw = read_frame(path, kinds=("jsonl",))
-    require_columns(raw, ["timestamp", "input_length", "output_length"], what)
-    ts = parse_time(raw["timestamp"], what, "timestamp", unit="ms", origin=start)
-    usage = aggregate_requests(
-        ts,
-        numeric(raw, "input_length", what),
-        numeric(raw, "output_length", what),
-        freq,
-    )
+    raw = read_frame(path, kinds=kinds)
+    require_columns(raw, list(columns), what)
+    time_col, in_col, out_col = columns
+    ts = parse_time(raw[time_col], what, time_col, unit=unit, origin=origin)
+    usage = aggregate_requests(ts, numeric(raw, in_col, what), numeric(raw, out_col, what), freq)
     return finalize(usage, source, {"product": Path(path).stem, **(constants or {})}, what)

@@ -1,0 +1,183 @@
+"""Forecast accuracy on the shipped real series and speed on 1,000 synthetic series.
+
+Accuracy: nested rolling origin. At each of the last ``--windows`` origins (one day apart for
+hourly data) planner is fitted on the history before the origin (its own model choice and
+calibration included) and forecasts ``--horizon`` periods; so is plain statsforecast AutoETS and
+the SeasonalNaive reference (season 24). MASE uses the seasonal-naive in-sample scale of the
+training data. Series: ServeGen requests and input/output tokens for m-small, m-mid, m-large
+(day 0 taken as Monday 2025-01-06) and Philly busy nodes, all hourly.
+
+Speed: 1,000 synthetic daily series of 730 points (level, growth and weekly shape varying by
+series, seeded), h=90, levels 80/95, with model selection; wall time and peak memory (largest
+resident set of this process or any worker), next to plain AutoETS with n_jobs=2.
+
+    .venv/bin/python benchmarks/forecast_bench.py [--skip-speed] [--skip-accuracy]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planner.forecast import forecast
+from planner.forecast.metrics import naive_scale
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
+
+
+def real_series() -> pd.DataFrame:
+    sg = pd.read_csv(SAMPLES / "servegen_hourly_by_model.csv")
+    sg = sg[sg["model"].isin(["m-small", "m-mid", "m-large"])]
+    ds = pd.Timestamp("2025-01-06") + pd.to_timedelta(sg["t_offset_s"], unit="s")
+    frames = [pd.DataFrame({"unique_id": sg["model"] + "/" + name, "ds": ds, "y": sg[col]})
+              for name, col in (("requests", "requests_gapfilled"), ("input_tokens", "input_tokens_est_scaled_gapfilled"),
+                                ("output_tokens", "output_tokens_est_scaled_gapfilled"))]
+    frames.append(pd.read_csv(SAMPLES / "philly_busy_nodes_hourly.csv", parse_dates=["ds"]))
+    df = pd.concat(frames, ignore_index=True)
+    # statsforecast's plain models need complete series: fill the few empty hours for everyone alike.
+    df["y"] = df.groupby("unique_id")["y"].transform(lambda s: s.interpolate(limit_direction="both"))
+    return df.dropna()
+
+
+def _baselines(train: pd.DataFrame, h: int) -> pd.DataFrame:
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoETS, SeasonalNaive
+
+    sf = StatsForecast(models=[SeasonalNaive(season_length=24), AutoETS(season_length=24)], freq="h", n_jobs=1)
+    return sf.forecast(df=train, h=h, level=[80, 95])
+
+
+def accuracy(h: int, windows: int) -> pd.DataFrame:
+    rows = []
+    for df in _datasets(real_series()):
+        rows += _windows(df, h, windows)
+    return _table(rows)
+
+
+def _datasets(df: pd.DataFrame) -> list[pd.DataFrame]:
+    """Series that share a timeline (same last timestamp) are evaluated at the same origins."""
+    last = df.groupby("unique_id")["ds"].transform("max")
+    return [g for _, g in df.groupby(last)]
+
+
+def _windows(df: pd.DataFrame, h: int, windows: int) -> list[dict]:
+    rows = []
+    last = df["ds"].max()
+    for w in range(windows, 0, -1):
+        origin = last - pd.Timedelta(hours=h * w)
+        train, test = df[df["ds"] <= origin], df[(df["ds"] > origin) & (df["ds"] <= origin + pd.Timedelta(hours=h))]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ours = forecast(train, h=h, freq="h", n_jobs=1).forecast
+            base = _baselines(train, h)
+        m = test.merge(ours, on=["unique_id", "ds"]).merge(base, on=["unique_id", "ds"])
+        for uid, g in m.groupby("unique_id"):
+            scale = naive_scale(train.loc[train["unique_id"] == uid, "y"].to_numpy(), 24)
+            y = g["y"].to_numpy()
+            row = {"unique_id": uid, "origin": origin, "model": g["model"].iloc[0]}
+            for name, point, lo80, hi80, lo95, hi95 in (
+                ("planner", "forecast", "lo-80", "hi-80", "lo-95", "hi-95"),
+                ("autoets", "AutoETS", "AutoETS-lo-80", "AutoETS-hi-80", "AutoETS-lo-95", "AutoETS-hi-95"),
+                ("snaive", "SeasonalNaive", "SeasonalNaive-lo-80", "SeasonalNaive-hi-80", "SeasonalNaive-lo-95",
+                 "SeasonalNaive-hi-95"),
+            ):
+                row[f"{name}_ae"] = np.mean(np.abs(y - g[point])) / scale
+                row[f"{name}_in80"] = np.mean((y >= g[lo80]) & (y <= g[hi80]))
+                row[f"{name}_in95"] = np.mean((y >= g[lo95]) & (y <= g[hi95]))
+            rows.append(row)
+    return rows
+
+
+def _table(rows: list[dict]) -> pd.DataFrame:
+    per = pd.DataFrame(rows).groupby("unique_id").agg(
+        model=("model", lambda s: "/".join(sorted(set(s)))),
+        **{c: (c, "mean") for c in rows[0] if c not in ("unique_id", "origin", "model")})
+    out = pd.DataFrame({
+        "planner model(s)": per["model"],
+        "MASE planner": per["planner_ae"], "MASE AutoETS": per["autoets_ae"], "MASE SNaive": per["snaive_ae"],
+        "planner/SNaive": per["planner_ae"] / per["snaive_ae"], "AutoETS/SNaive": per["autoets_ae"] / per["snaive_ae"],
+        "cov80 planner": per["planner_in80"], "cov95 planner": per["planner_in95"],
+        "cov80 AutoETS": per["autoets_in80"], "cov95 AutoETS": per["autoets_in95"],
+    })
+    return out
+
+
+def synthetic(n_series: int = 1000, n: int = 730, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    ds = pd.date_range("2023-01-01", periods=n, freq="D")
+    level = rng.lognormal(8, 2, n_series)
+    growth = rng.normal(0.5, 0.8, n_series) / 365          # -30 %..+130 % a year
+    amp = rng.uniform(0, 0.4, n_series)
+    phase = rng.uniform(0, 2 * np.pi, n_series)
+    noise = rng.uniform(0.02, 0.25, n_series)
+    y = level[:, None] * np.exp(growth[:, None] * t + amp[:, None] * np.sin(2 * np.pi * t / 7 + phase[:, None])
+                                + rng.normal(0, 1, (n_series, n)) * noise[:, None])
+    return pd.DataFrame({"unique_id": np.repeat([f"s{i:04d}" for i in range(n_series)], n),
+                         "ds": np.tile(ds, n_series), "y": y.reshape(-1)})
+
+
+def _peak_mib() -> float:
+    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(me, kids) / 1024
+
+
+def speed() -> None:
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoETS
+
+    df = synthetic()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        r = forecast(df, h=90, freq="D", level=(80, 95), n_jobs=2)
+        ours = time.perf_counter() - t0
+        peak = _peak_mib()
+        print(f"| planner: 4 candidates backtested on 3 windows, top-3 ensemble, calibrated 80/95 | {ours:.1f} | "
+              f"{peak:,.0f} |")
+        print("final models:", r.backtest["model"].value_counts().to_dict())
+        t0 = time.perf_counter()
+        StatsForecast(models=[AutoETS(season_length=7)], freq="D", n_jobs=2).forecast(df=df, h=90, level=[80, 95])
+        ets = time.perf_counter() - t0
+        print(f"| statsforecast AutoETS, n_jobs=2, no selection | {ets:.1f} | {_peak_mib():,.0f} (cumulative max) |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--horizon", type=int, default=24)
+    parser.add_argument("--windows", type=int, default=3)
+    parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--skip-accuracy", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_accuracy:
+        table = accuracy(args.horizon, args.windows)
+        with pd.option_context("display.width", 250, "display.max_columns", 20, "display.precision", 3):
+            print(table.to_markdown(floatfmt=".3f") if _has_tabulate() else table.to_string())
+        print(f"\nmean planner/SNaive MASE ratio: {table['planner/SNaive'].mean():.3f}; "
+              f"mean MASE planner {table['MASE planner'].mean():.3f} vs SNaive {table['MASE SNaive'].mean():.3f} "
+              f"({table['MASE planner'].mean() / table['MASE SNaive'].mean():.3f}x); "
+              f"worst series ratio {table['planner/SNaive'].max():.3f}; "
+              f"coverage 80 {table['cov80 planner'].mean():.3f}, 95 {table['cov95 planner'].mean():.3f} "
+              f"(AutoETS {table['cov80 AutoETS'].mean():.3f}, {table['cov95 AutoETS'].mean():.3f})")
+    if not args.skip_speed:
+        print("\n| run (1,000 daily series x 730, h=90) | wall s | peak MiB |\n|---|---|---|")
+        speed()
+
+
+def _has_tabulate() -> bool:
+    try:
+        import tabulate  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+if __name__ == "__main__":
+    main()
