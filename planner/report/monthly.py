@@ -86,16 +86,19 @@ def forecast_tables(series: pd.DataFrame, horizon: int, freq: str) -> dict[str, 
     Returns
     -------
     dict
-        ``{"forecast": ..., "backtest": ...}``, the tables a forecast snapshot holds.
+        The result's tables (``forecast``, ``backtest``), as a forecast snapshot holds them.
     """
+    return _forecast(series, horizon, freq).tables()
+
+
+def _forecast(series: pd.DataFrame, horizon: int, freq: str):
     try:
         from planner.forecast import forecast
     except ImportError as exc:
         raise ForecastError(f"planner.forecast is not available in this installation: {exc}") from None
     if horizon < 1:
         raise InputError(f"horizon must be >= 1 period, got {horizon}")
-    res = forecast(series, h=horizon, freq=freq, level=(80, 95))
-    return {"forecast": res.forecast, "backtest": res.backtest}
+    return forecast(series, h=horizon, freq=freq, level=(80, 95))
 
 
 def latest_snapshot(store: Store, kind: str, before_label: str | None = None,
@@ -166,11 +169,10 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
         last = series["ds"].max()
         h = horizon or max(1, len(pd.date_range(last, end + pd.offsets.MonthBegin(1), freq=freq,
                                                 inclusive="neither")))
-        tables = forecast_tables(series, h, freq)
-        run.snapshots["forecast"] = store.save_snapshot(
-            "forecast", tables, {"metrics": list(metrics), "by": list(by), "freq": freq, "horizon": h,
-                                 "sources": list(sources),
-                                 "history_end": str(last)}, label=month)
+        result = _forecast(series, h, freq)
+        result.settings.update({"metrics": list(metrics), "by": list(by), "sources": list(sources),
+                                "history_end": str(last)})
+        run.snapshots["forecast"] = result.save(store, label=month)  # a rerun replaces the month's run
     finally:
         store.close()
     params = {"store_path": store_file, "metrics": list(metrics), "by": list(by), "freq": freq,
