@@ -42,6 +42,9 @@ def main_bench() -> None:
             "monthly_forecast": ("planner.forecast", {
                 "store_path": str(store), "metrics": ["output_tokens"], "by": ["model"], "freq": "h",
                 "horizon": 168, "month": "2025-01"}),
+            "monthly_forecast[philly]": ("planner.forecast", {
+                "store_path": str(store), "metrics": ["node_hours"], "by": ["product"], "freq": "h",
+                "horizon": 720, "month": "2017-12", "unit_price_usd": 2.0, "budget_usd": 500000.0}),
             "commitment_comparison": ("planner.optimize", {
                 "history_file": str(SAMPLES / "philly_busy_nodes_hourly.csv"), "horizon": 720}),
             "capacity_plan": ("planner.optimize", {"config_file": str(ROOT / "examples" / "plan.yaml")}),
@@ -56,12 +59,12 @@ def main_bench() -> None:
                 continue
             t0 = time.perf_counter()
             try:
-                report = render_report(name, params, tmp / "out", date="bench")
+                report = render_report(name.split("[")[0], params, tmp / "out", date=name)
                 status = "ok"
                 html = report.html
             except PlannerError as exc:
                 status = f"FAILED: {exc}"
-                html = tmp / "out" / "bench" / f"{name}.html"
+                html = tmp / "out" / name / f"{name.split('[')[0]}.html"
             seconds = time.perf_counter() - t0
             size = html.stat().st_size / 1e6 if html.is_file() else float("nan")
             svgs = html.read_text().count("<svg") if html.is_file() else 0
