@@ -423,10 +423,12 @@ def _add_ensemble(frame: pd.DataFrame, members: tuple[str, ...], levels) -> pd.D
 
 
 def _nest(out: pd.DataFrame, levels: list[int]) -> None:
-    """Make intervals nested around the point: lo-95 <= lo-80 <= forecast <= hi-80 <= hi-95."""
-    cols = [*[f"lo-{lv}" for lv in sorted(levels, reverse=True)], "forecast",
-            *[f"hi-{lv}" for lv in sorted(levels)]]
-    out[cols] = np.sort(out[cols].to_numpy(dtype=float), axis=1)
+    """Widen bounds so that lo-95 <= lo-80 <= forecast <= hi-80 <= hi-95; the point never moves."""
+    inner_lo = inner_hi = out["forecast"].to_numpy(dtype=float)
+    for lv in sorted(levels):
+        inner_lo = np.minimum(out[f"lo-{lv}"].to_numpy(dtype=float), inner_lo)
+        inner_hi = np.maximum(out[f"hi-{lv}"].to_numpy(dtype=float), inner_hi)
+        out[f"lo-{lv}"], out[f"hi-{lv}"] = inner_lo, inner_hi
 
 
 def _lag1(u: np.ndarray, windows: np.ndarray) -> float:
