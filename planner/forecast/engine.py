@@ -368,8 +368,10 @@ def forecast(df: pd.DataFrame, h: int, freq: str | None = None, level: Sequence[
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        ``unique_id, ds, y`` (Nixtla long format), any regular frequency.
+    df : pandas.DataFrame, or a Dask / Spark / Ray DataFrame
+        ``unique_id, ds, y`` (Nixtla long format), any regular frequency. A distributed frame is
+        forecast where it lives (:mod:`planner.forecast.distributed`) and ``forecast`` is a frame
+        of the same engine; ``backtest`` and ``paths`` are then empty.
     h : int
         Horizon [periods].
     freq : str, optional
@@ -392,6 +394,14 @@ def forecast(df: pd.DataFrame, h: int, freq: str | None = None, level: Sequence[
     ForecastResult
         ``forecast``, ``paths``, ``backtest``, ``settings``.
     """
+    from planner.forecast.distributed import forecast_distributed, is_distributed
+
+    if is_distributed(df):
+        if n_paths:
+            raise InputError("sample paths are computed on pandas input only; collect the series first")
+        fc = forecast_distributed(df, h, freq, level, n_windows)
+        return ForecastResult(fc, pd.DataFrame(columns=["unique_id", "ds", "sample", "y"]), pd.DataFrame(),
+                              {"h": h, "freq": freq, "level": list(level), "engine": type(df).__module__})
     return Forecaster(h, level, n_windows, n_jobs, progress).fit(df, freq).predict(h, n_paths, seed)
 
 
