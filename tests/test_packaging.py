@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # pip name -> conda-forge name, where they differ; extras become their own packages.
 _CONDA_NAME = {"duckdb": "python-duckdb"}
-_EXTRA_PACKAGES = {("pulp", "highs"): "highspy"}
+_EXTRA_PACKAGES = {("pulp", "highs"): "highspy", ("dask", "distributed"): "distributed"}
 
 
 def _pyproject_requirements() -> dict[str, str]:

@@ -6,6 +6,7 @@ regular frequency and returns a :class:`ForecastResult`.
 
 from planner.forecast.drivers import Driver, apply_drivers, growth, s_curve, shift, step
 from planner.forecast.engine import Forecaster, forecast
+from planner.forecast.hierarchy import forecast_hierarchy, hierarchy_sums
 from planner.forecast.profile import disaggregate, forecast_long, intraday_profile
 from planner.forecast.result import ForecastResult
 
@@ -14,6 +15,8 @@ __all__ = [
     "Forecaster",
     "ForecastResult",
     "forecast_long",
+    "forecast_hierarchy",
+    "hierarchy_sums",
     "intraday_profile",
     "disaggregate",
     "Driver",

@@ -368,8 +368,10 @@ def forecast(df: pd.DataFrame, h: int, freq: str | None = None, level: Sequence[
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        ``unique_id, ds, y`` (Nixtla long format), any regular frequency.
+    df : pandas.DataFrame, or a Dask / Spark / Ray DataFrame
+        ``unique_id, ds, y`` (Nixtla long format), any regular frequency. A distributed frame is
+        forecast where it lives (:mod:`planner.forecast.distributed`) and ``forecast`` is a frame
+        of the same engine; ``backtest`` and ``paths`` are then empty.
     h : int
         Horizon [periods].
     freq : str, optional
@@ -392,6 +394,14 @@ def forecast(df: pd.DataFrame, h: int, freq: str | None = None, level: Sequence[
     ForecastResult
         ``forecast``, ``paths``, ``backtest``, ``settings``.
     """
+    from planner.forecast.distributed import forecast_distributed, is_distributed
+
+    if is_distributed(df):
+        if n_paths:
+            raise InputError("sample paths are computed on pandas input only; collect the series first")
+        fc = forecast_distributed(df, h, freq, level, n_windows)
+        return ForecastResult(fc, pd.DataFrame(columns=["unique_id", "ds", "sample", "y"]), pd.DataFrame(),
+                              {"h": h, "freq": freq, "level": list(level), "engine": type(df).__module__})
     return Forecaster(h, level, n_windows, n_jobs, progress).fit(df, freq).predict(h, n_paths, seed)
 
 
@@ -423,10 +433,12 @@ def _add_ensemble(frame: pd.DataFrame, members: tuple[str, ...], levels) -> pd.D
 
 
 def _nest(out: pd.DataFrame, levels: list[int]) -> None:
-    """Make intervals nested around the point: lo-95 <= lo-80 <= forecast <= hi-80 <= hi-95."""
-    cols = [*[f"lo-{lv}" for lv in sorted(levels, reverse=True)], "forecast",
-            *[f"hi-{lv}" for lv in sorted(levels)]]
-    out[cols] = np.sort(out[cols].to_numpy(dtype=float), axis=1)
+    """Widen bounds so that lo-95 <= lo-80 <= forecast <= hi-80 <= hi-95; the point never moves."""
+    inner_lo = inner_hi = out["forecast"].to_numpy(dtype=float)
+    for lv in sorted(levels):
+        inner_lo = np.minimum(out[f"lo-{lv}"].to_numpy(dtype=float), inner_lo)
+        inner_hi = np.maximum(out[f"hi-{lv}"].to_numpy(dtype=float), inner_hi)
+        out[f"lo-{lv}"], out[f"hi-{lv}"] = inner_lo, inner_hi
 
 
 def _lag1(u: np.ndarray, windows: np.ndarray) -> float:
