@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -155,3 +157,18 @@ def _no_error():
     import contextlib
 
     return contextlib.nullcontext()
+
+
+def test_lone_zero_in_a_large_series_is_missing_data_but_small_counts_keep_their_zeros():
+    rng = np.random.default_rng(6)
+    big = 5e6 * np.exp(rng.normal(0, 0.1, 200))
+    big[[50, 120]] = 0.0
+    with pytest.warns(PlannerWarning, match="2 zero periods .* read as outages"):
+        r = forecast(_frame(big, uid="big"), h=14)
+    assert r.forecast["lo-95"].min() > 1e6 and r.forecast["hi-95"].max() < 2e7
+    small = rng.poisson(3, 200).astype(float)
+    small[small == 0] = 1.0
+    small[[10, 90]] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PlannerWarning)
+        forecast(_frame(small, uid="small"), h=7)

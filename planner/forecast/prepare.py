@@ -23,9 +23,12 @@ __all__ = ["SeriesInfo", "prepare", "infer_freq", "season_candidates"]
 INTERMITTENT_ZERO_SHARE = 0.3
 #: Autocorrelation at the seasonal lag (of the differenced series) below which a cycle is ignored.
 MIN_SEASONAL_ACF = 0.1
-#: Runs of two or more zeros in a series that is otherwise positive are read as outages (not
-#: demand) when zeros are at most this share of the history; more zeros are taken as real.
+#: Zeros in a series that is otherwise positive are read as outages or missing data (not demand)
+#: when they are at most this share of the history and the positive values' median is at least
+#: :data:`MIN_OUTAGE_LEVEL` (a count that large is essentially never 0 by chance: P = e^-10 for a
+#: Poisson mean of 10). Otherwise zeros are taken as real.
 MAX_OUTAGE_SHARE = 0.1
+MIN_OUTAGE_LEVEL = 10.0
 
 
 @dataclass
@@ -183,16 +186,15 @@ def _regularize(g: pd.DataFrame, freq: str, what: str) -> tuple[pd.DataFrame, li
         first_gap = y.index[y.isna()][0]
         notes.append(f"{n_missing} missing periods (first {first_gap}) filled by interpolation")
     values = y.to_numpy(dtype=float)
-    positive = values[np.isfinite(values)]
-    if len(positive) and (positive > 0).mean() >= 1 - MAX_OUTAGE_SHARE:
-        zero = values == 0
-        runs = _runs(zero)
-        long_runs = [(a, b) for a, b in runs if b - a >= 2]
-        if long_runs:
-            a, b = long_runs[0]
-            notes.append(f"{sum(b - a for a, b in long_runs)} zero periods in an otherwise positive series "
-                         f"(first {grid[a]} to {grid[b - 1]}) read as an outage: interpolated for fitting")
-            for a, b in long_runs:
+    known = values[np.isfinite(values)]
+    if len(known) and (known > 0).mean() >= 1 - MAX_OUTAGE_SHARE and np.median(known[known > 0]) >= MIN_OUTAGE_LEVEL:
+        runs = _runs(values == 0)
+        if runs:
+            a, b = runs[0]
+            notes.append(f"{sum(b - a for a, b in runs)} zero periods in a series that is otherwise positive and "
+                         f"large (first {grid[a]} to {grid[b - 1]}) read as outages or missing data: "
+                         "interpolated for fitting")
+            for a, b in runs:
                 values[a:b] = np.nan
     y = pd.Series(values, index=grid).interpolate(limit_direction="both")
     return pd.DataFrame({"unique_id": uid, "ds": grid, "y": y.to_numpy()}), notes
