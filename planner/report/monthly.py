@@ -179,8 +179,9 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
               "horizon": h, "max_series": max_series, "month": month, "sources": list(sources),
               "forecast_snapshot": run.snapshots["forecast"], **(report_parameters or {})}
     run.reports["monthly_forecast"] = render_report("monthly_forecast", params, output_dir, date=month).html
-    if importlib.util.find_spec("planner.optimize") is None:
-        run.skipped["commitment_comparison"] = "planner.optimize is not installed in this version"
+    if importlib.util.find_spec("planner.optimize") is None or \
+            not hasattr(importlib.import_module("planner.optimize"), "compare_commitments"):
+        run.skipped["commitment_comparison"] = "planner.optimize.compare_commitments is not in this version"
     else:
         run.reports["commitment_comparison"] = render_report(
             "commitment_comparison", {"store_path": store_file, "month": month}, output_dir, date=month).html
