@@ -5,10 +5,10 @@ candidate of :mod:`planner.forecast.candidates` is backtested by statsforecast's
 ``cross_validation`` over ``n_windows`` rolling origins (refit=False: parameters estimated once,
 before the first origin). Each regular series is forecast by the mean, in the model space, of its
 :data:`ENSEMBLE_SIZE` candidates with the lowest backtest MASE in the original space;
-intermittent series keep their single best candidate. Its interval half-widths (in the model space) are scaled by the split-conformal quantile of
-``|actual - point| / half-width`` over the backtest, so the intervals have the empirical coverage
-asked for; the coverage reported is leave-one-window-out, so it is measured on windows the
-calibration did not see.
+intermittent series keep their single best candidate. Interval half-widths (in the model space)
+are scaled by the split-conformal quantile of ``|actual - point| / half-width`` over the
+backtest, so the intervals have the empirical coverage asked for; the coverage reported is
+leave-one-window-out, so it is measured on windows the calibration did not see.
 """
 
 from __future__ import annotations
