@@ -1,9 +1,13 @@
-"""What-if levers for token economics: routing, caching, batching (pvlib-style topic modules).
+"""What-if simulation of token economics: routing, caching, batching, trimming, output caps.
 
-:mod:`planner.simulate.routing` replays strong/weak routing on per-query correctness;
-:mod:`planner.simulate.caching` prices prompt caching, semantic caching and batch APIs.
+pvlib-style: topic modules of pure functions (:mod:`planner.simulate.routing`,
+:mod:`planner.simulate.caching`), a validated scenario schema (:func:`load_scenario`) and a thin
+orchestrator (:func:`simulate`, :func:`compare`) that keeps every intermediate in a
+:class:`SimulationResult`.
 """
 
 from planner.simulate import caching, routing
+from planner.simulate.engine import Comparison, SimulationResult, compare, simulate
+from planner.simulate.scenario import load_scenario
 
-__all__ = ["caching", "routing"]
+__all__ = ["caching", "routing", "load_scenario", "simulate", "compare", "SimulationResult", "Comparison"]

@@ -1,0 +1,260 @@
+"""Thin orchestrator: a scenario in, Monte Carlo costs, tokens and quality out.
+
+For every draw the uncertain inputs are sampled (token lengths of ``sample_requests`` requests
+per workload, from a distribution or resampled from a trace; the semantic-cache hit rate within
+its range); the levers are applied with the topic modules' pure functions; and every month's cost
+is computed per route (API model) and token kind. Results keep every intermediate table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from planner import catalog
+from planner.simulate import caching, routing
+
+__all__ = ["SimulationResult", "Comparison", "simulate", "compare"]
+
+_PCT = (5, 50, 95)
+
+
+@dataclass
+class SimulationResult:
+    """Everything one scenario's simulation produced.
+
+    Attributes
+    ----------
+    name : str
+    monthly : pandas.DataFrame
+        ``month, workload, route, kind, mean, p5, p50, p95`` cost [USD] per month, where ``kind``
+        is ``input``, ``cached_input`` (prefix reads and writes) or ``output``.
+    tokens : pandas.DataFrame
+        ``month, workload, route, input_tokens, cached_input_tokens, output_tokens, requests``
+        (means over draws) [tokens], the optimizer's per-route demand.
+    totals : numpy.ndarray
+        Total cost over the horizon per draw [USD].
+    summary : dict
+        Cost mean and percentiles [USD], requests, cost per request [USD]; where a router's
+        quality is replayed, the accuracy of those workloads and their cost per successful
+        outcome [USD] (requests answered by the semantic cache are not judged).
+    routing_curve : pandas.DataFrame
+        Cost-quality curves of the scenario's threshold routers (empty if none).
+    cache_savings : pandas.DataFrame
+        Prompt-cache multiplier on the prefix per workload and route [-].
+    """
+
+    name: str
+    monthly: pd.DataFrame
+    tokens: pd.DataFrame
+    totals: np.ndarray
+    summary: dict
+    routing_curve: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cache_savings: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+@dataclass
+class Comparison:
+    """Scenarios side by side; the first one is the baseline."""
+
+    results: list[SimulationResult]
+
+    def summary(self) -> pd.DataFrame:
+        """One row per scenario: costs [USD], cost per request and per success, change vs the first."""
+        table = pd.DataFrame([r.summary for r in self.results]).set_index("scenario")
+        base = table["cost_mean_usd"].iloc[0]
+        table["change_vs_baseline_pct"] = (table["cost_mean_usd"] / base - 1) * 100 if base else np.nan
+        return table
+
+    @property
+    def routing_curve(self) -> pd.DataFrame:
+        """All threshold-router curves, labelled by scenario and workload."""
+        curves = [r.routing_curve for r in self.results if not r.routing_curve.empty]
+        return pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
+
+    @property
+    def cache_savings(self) -> pd.DataFrame:
+        """Prompt-cache multipliers of all scenarios."""
+        tables = [r.cache_savings.assign(scenario=r.name) for r in self.results if not r.cache_savings.empty]
+        return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+
+def compare(scenarios: list[dict], draws: int = 1000, seed: int = 0) -> Comparison:
+    """Simulate several scenarios with the same draws (common random numbers)."""
+    return Comparison([simulate(s, draws=draws, seed=seed) for s in scenarios])
+
+
+def simulate(scenario: dict, draws: int = 1000, seed: int = 0, sample_requests: int = 500) -> SimulationResult:
+    """Simulate one validated scenario (see :func:`planner.simulate.load_scenario`).
+
+    Parameters
+    ----------
+    scenario : dict
+        The scenario.
+    draws : int
+        Monte Carlo draws.
+    seed : int
+        Random seed; the same seed gives the same draws in every scenario.
+    sample_requests : int
+        Requests sampled per workload and draw for the token-length distribution.
+
+    Returns
+    -------
+    SimulationResult
+    """
+    rng = np.random.default_rng(seed)
+    months = int(scenario.get("months", 12))
+    volume = scenario["requests_per_month"] * (1 + scenario.get("growth_pct_per_month", 0) / 100) ** np.arange(months)
+    cost_parts, token_rows, curves, savings = [], [], [], []
+    correct, judged, judged_cost = np.zeros(draws), np.zeros(draws), np.zeros(draws)
+    for w in scenario["workloads"]:
+        inp = _lengths(w["input_tokens"], rng, draws, sample_requests, "ContextTokens")
+        out = _lengths(w["output_tokens"], rng, draws, sample_requests, "GeneratedTokens")
+        trim = w.get("trim_system_tokens", 0)
+        prefix = max(w.get("system_prompt_tokens", 0) - trim, 0)
+        inp = np.maximum(inp - trim, 1.0)
+        if "max_output_tokens" in w:
+            out = np.minimum(out, w["max_output_tokens"])
+        mean_in, mean_out = inp.mean(axis=1), out.mean(axis=1)  # (draws,)
+        hit = _hit_rate(w.get("semantic_cache", {}).get("hit_rate", 0), rng, draws)
+        served = volume[None, :] * w["share"] * (1 - hit)[:, None]  # (draws, months) requests reaching models
+        lookup = w.get("semantic_cache", {}).get("lookup_cost_share", 0.0)
+        accuracy = None
+        for model, call_share, acc in _routes(w):
+            price = catalog.model_price(model)
+            mult = _prefix_multiplier(w, price, prefix)
+            savings.append({"workload": w["name"], "route": model, "prefix_tokens": prefix, "prefix_cost_multiplier": mult})
+            b = w.get("batch_share", 0.0)
+            p_in = _blend(price["input_usd_per_token"], price["batch_input_usd_per_token"], b)
+            p_out = _blend(price["output_usd_per_token"], price["batch_output_usd_per_token"], b)
+            calls = served * call_share
+            plain_in = np.maximum(mean_in - prefix, 0)[:, None]
+            costs = {
+                "input": calls * plain_in * p_in,
+                "cached_input": calls * prefix * mult * p_in,
+                "output": calls * mean_out[:, None] * p_out,
+            }
+            costs["input"] = costs["input"] + lookup * (costs["input"] + costs["cached_input"] + costs["output"])
+            for kind, c in costs.items():
+                cost_parts.append((w["name"], model, kind, c))
+            token_rows.append(pd.DataFrame({
+                "month": np.arange(1, months + 1), "workload": w["name"], "route": model,
+                "requests": calls.mean(axis=0),
+                "input_tokens": (calls * (plain_in + (prefix if mult == 1 else 0))).mean(axis=0),
+                "cached_input_tokens": (calls * (prefix if mult != 1 else 0)).mean(axis=0),
+                "output_tokens": (calls * mean_out[:, None]).mean(axis=0),
+            }))
+            if acc is not None:
+                accuracy = acc
+        if accuracy is not None:
+            acc_value, curve = accuracy
+            correct += served.sum(axis=1) * acc_value
+            judged += served.sum(axis=1)
+            judged_cost += sum(c.sum(axis=1) for wl, _, _, c in cost_parts if wl == w["name"])
+            curves.append(curve.assign(label=f"{scenario['name']}/{w['name']}"))
+    quality = (correct, judged, judged_cost)
+    return _result(scenario["name"], months, draws, cost_parts, token_rows, curves, savings, quality, volume)
+
+
+def _result(name, months, draws, cost_parts, token_rows, curves, savings, quality, volume) -> SimulationResult:
+    monthly_rows = []
+    totals = np.zeros(draws)
+    for workload, route, kind, c in cost_parts:
+        totals += c.sum(axis=1)
+        pct = np.percentile(c, _PCT, axis=0)
+        monthly_rows.append(pd.DataFrame({
+            "month": np.arange(1, months + 1), "workload": workload, "route": route, "kind": kind,
+            "mean": c.mean(axis=0), "p5": pct[0], "p50": pct[1], "p95": pct[2]}))
+    monthly = pd.concat(monthly_rows, ignore_index=True)
+    tokens = pd.concat(token_rows, ignore_index=True)
+    requests = float(volume.sum())
+    summary = {
+        "scenario": name,
+        "cost_mean_usd": float(totals.mean()),
+        "cost_p5_usd": float(np.percentile(totals, 5)),
+        "cost_p95_usd": float(np.percentile(totals, 95)),
+        "requests": requests,
+        "cost_per_request_usd": float(totals.mean() / requests),
+    }
+    correct, judged, judged_cost = quality
+    if curves and judged.mean() > 0:
+        # only workloads whose quality is replayed (threshold routers) are judged
+        summary["accuracy"] = float(correct.mean() / judged.mean())
+        summary["cost_per_success_usd"] = float(judged_cost.mean() / correct.mean())
+    curve = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
+    if not curve.empty:
+        curve = curve[["label", *[c for c in curve.columns if c != "label"]]]
+    return SimulationResult(name, monthly, tokens, totals, summary, curve, pd.DataFrame(savings).drop_duplicates())
+
+
+def _routes(w: dict) -> list[tuple[str, float, tuple | None]]:
+    """(model, share of the workload's requests that call it, (accuracy, curve) or None)."""
+    if "model" in w:
+        return [(w["model"], 1.0, None)]
+    kind, spec = next(iter(w["routing"].items()))
+    if kind == "split":
+        return [(m, float(s), None) for m, s in spec.items()]
+    if kind == "cascade":
+        reach = np.cumprod([1.0, *spec["escalation"]])  # every stage that is reached is called
+        return [(m, float(r), None) for m, r in zip(spec["models"], reach, strict=True)]
+    p = float(spec["strong_share"])
+    acc, curve = _threshold_quality(spec["data"], spec.get("benchmark"), p)
+    return [(spec["strong"], p, (acc, curve)), (spec["weak"], 1 - p, None)]
+
+
+@lru_cache(maxsize=8)
+def _threshold_quality(data: str, benchmark: str | None, strong_share: float) -> tuple[float, pd.DataFrame]:
+    """Accuracy of a domain router (learned on half the prompts) at ``strong_share``, on the other half."""
+    frame = routing.load_correctness(data, benchmark, drop_contaminated=True)
+    train = frame.sample(frac=0.5, random_state=0)
+    test = frame.drop(train.index)
+    curve = routing.router_curve(routing.domain_scores(train, test), test["weak_correct"], test["strong_correct"])
+    acc = float(np.interp(strong_share, curve["strong_share"], curve["accuracy"]))
+    return acc, curve
+
+
+def _prefix_multiplier(w: dict, price: dict, prefix: float) -> float:
+    if "prompt_cache" not in w or prefix <= 0:
+        return 1.0
+    rules = catalog.cache_rules(price["provider"], price["model"])
+    one_hour = w["prompt_cache"].get("ttl", "5m") == "1h"
+    base = price["input_usd_per_token"]
+    read = price["cache_read_usd_per_token"] / base if np.isfinite(price["cache_read_usd_per_token"]) else rules["read_multiplier"]
+    own_write = price["cache_write_1h_usd_per_token"] if one_hour else price["cache_write_usd_per_token"]
+    write = own_write / base if np.isfinite(own_write) else \
+        (rules["write_multiplier_1h"] if one_hour and np.isfinite(rules["write_multiplier_1h"]) else rules["write_multiplier"])
+    return caching.prefix_cost_multiplier(prefix, w["prompt_cache"].get("requests_per_ttl", 1), write, read,
+                                          price["min_cacheable_tokens"])
+
+
+def _blend(price: float, batch_price: float, share: float) -> float:
+    """Per-token price with ``share`` of traffic on the batch API (0.5x when the catalog has no batch price)."""
+    batch = batch_price if np.isfinite(batch_price) else price * 0.5
+    return price * (1 - share) + batch * share
+
+
+def _hit_rate(spec, rng: np.random.Generator, draws: int) -> np.ndarray:
+    if isinstance(spec, dict):
+        return rng.uniform(spec.get("low", 0.0), spec.get("high", 0.0), draws)
+    return np.full(draws, float(spec))
+
+
+def _lengths(spec: dict, rng: np.random.Generator, draws: int, n: int, column: str) -> np.ndarray:
+    """Token lengths of ``n`` sampled requests per draw [tokens]: lognormal(mean, cv) or a trace resampled."""
+    if "trace" in spec:
+        values = _trace_column(spec["trace"], column)
+        return values[rng.integers(0, len(values), (draws, n))]
+    mean, cv = float(spec["mean"]), float(spec.get("cv", 0.0))
+    if cv == 0:
+        return np.full((draws, n), mean)
+    sigma2 = np.log1p(cv * cv)
+    return rng.lognormal(np.log(mean) - sigma2 / 2, np.sqrt(sigma2), (draws, n))
+
+
+@lru_cache(maxsize=16)
+def _trace_column(path: str, column: str) -> np.ndarray:
+    frame = pd.read_csv(path, usecols=[column])
+    return frame[column].to_numpy(dtype=float)

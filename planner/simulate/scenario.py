@@ -1,0 +1,226 @@
+"""Scenario files: a validated YAML schema with ``extends:`` inheritance.
+
+A scenario describes demand (requests per month and growth) and workloads (share of traffic,
+token lengths, the model or routing, and the levers). Unknown keys, wrong types, shares that do
+not sum to 1, negative values, unknown models and prefixes longer than the prompt raise
+:class:`planner.exceptions.ScenarioError` naming the file, the key path and the expected form.
+
+Example::
+
+    name: baseline
+    months: 12
+    requests_per_month: 2_000_000
+    growth_pct_per_month: 5
+    workloads:
+      - name: chat
+        share: 0.7
+        input_tokens: {mean: 1200, cv: 1.0}
+        output_tokens: {mean: 250, cv: 0.8}
+        model: gpt-4o
+        system_prompt_tokens: 800
+      - name: code
+        share: 0.3
+        input_tokens: {trace: ../data/samples/azure_llm_2023_code.csv}
+        output_tokens: {trace: ../data/samples/azure_llm_2023_code.csv}
+        routing: {split: {gpt-4o: 0.5, gpt-4o-mini: 0.5}}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from planner.exceptions import ScenarioError
+
+__all__ = ["load_scenario", "SCHEMA"]
+
+_NUM = (int, float)
+_RANGE = {"low": _NUM, "high": _NUM}
+_LENGTH = {"mean": _NUM, "cv": _NUM, "trace": str}
+#: The schema: a key maps to a type, a tuple of types, a nested dict, or a one-item list of a schema.
+SCHEMA: dict = {
+    "name": str, "description": str, "extends": str, "months": int,
+    "requests_per_month": _NUM, "growth_pct_per_month": _NUM,
+    "workloads": [{
+        "name": str, "share": _NUM, "input_tokens": _LENGTH, "output_tokens": _LENGTH,
+        "model": str,
+        "routing": {
+            "split": dict,
+            "cascade": {"models": list, "escalation": list},
+            "threshold": {"data": str, "benchmark": str, "strong": str, "weak": str, "strong_share": _NUM},
+        },
+        "system_prompt_tokens": _NUM, "trim_system_tokens": _NUM, "max_output_tokens": _NUM,
+        "prompt_cache": {"requests_per_ttl": _NUM, "ttl": str},
+        "semantic_cache": {"hit_rate": (*_NUM, dict), "lookup_cost_share": _NUM},
+        "batch_share": _NUM,
+    }],
+}
+
+
+def load_scenario(path: str | Path) -> dict:
+    """Read, merge (``extends:``) and validate a scenario file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        YAML file. ``extends:`` names a base file (relative to this one); keys given here replace
+        the base's, ``workloads`` entries replace the base entry of the same ``name`` key by key.
+
+    Returns
+    -------
+    dict
+        The validated scenario; relative file paths inside it are made absolute.
+    """
+    path = Path(path)
+    data = _read(path, seen=())
+    _check(data, SCHEMA, str(path), "")
+    _semantics(data, str(path))
+    data.setdefault("name", path.stem)
+    data["_file"] = str(path)
+    return data
+
+
+def _read(path: Path, seen: tuple) -> dict:
+    if path.resolve() in seen:
+        raise ScenarioError(f"{path}: extends itself (through {[str(p) for p in seen]})")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read the scenario: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: expected a mapping of scenario keys at the top level")
+    for wl in data.get("workloads") or []:
+        for key in ("input_tokens", "output_tokens"):
+            spec = wl.get(key) if isinstance(wl, dict) else None
+            if isinstance(spec, dict) and isinstance(spec.get("trace"), str):
+                spec["trace"] = str((path.parent / spec["trace"]).resolve())
+        routing = wl.get("routing") if isinstance(wl, dict) else None
+        if isinstance(routing, dict) and isinstance(routing.get("threshold"), dict) and \
+                isinstance(routing["threshold"].get("data"), str):
+            routing["threshold"]["data"] = str((path.parent / routing["threshold"]["data"]).resolve())
+    base_name = data.pop("extends", None)
+    if base_name is None:
+        return data
+    base = _read(path.parent / base_name, (*seen, path.resolve()))
+    return _merge(base, data)
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = {**base}
+    for key, value in over.items():
+        if key == "workloads" and isinstance(value, list) and isinstance(base.get("workloads"), list):
+            # base workloads are kept in order; a derived entry with the same name is merged into
+            # its base entry key by key, a new name is appended
+            merged = [dict(w) if isinstance(w, dict) else w for w in base["workloads"]]
+            index = {w.get("name"): i for i, w in enumerate(merged) if isinstance(w, dict)}
+            for w in value:
+                if isinstance(w, dict) and w.get("name") in index:
+                    i = index[w["name"]]
+                    base_w = {k: v for k, v in merged[i].items()
+                              if not ({k, *w} >= {"model", "routing"} and k in ("model", "routing") and k not in w)}
+                    merged[i] = _merge(base_w, w)
+                else:
+                    merged.append(w)
+            out[key] = merged
+        elif isinstance(value, dict) and isinstance(base.get(key), dict) and key not in ("split",):
+            out[key] = _merge(base[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _check(value: Any, schema: Any, file: str, where: str) -> None:
+    if isinstance(schema, dict) and schema is not dict:
+        if not isinstance(value, Mapping):
+            raise ScenarioError(f"{file}: {where or 'top level'}: expected a mapping, got {type(value).__name__}")
+        for key, sub in value.items():
+            path = f"{where}.{key}" if where else str(key)
+            if key not in schema:
+                raise ScenarioError(f"{file}: unknown key {path}; expected one of {sorted(schema)}")
+            _check(sub, schema[key], file, path)
+    elif isinstance(schema, list):
+        if not isinstance(value, list) or not value:
+            raise ScenarioError(f"{file}: {where}: expected a non-empty list")
+        for i, item in enumerate(value):
+            _check(item, schema[0], file, f"{where}[{i}]")
+    else:
+        types = schema if isinstance(schema, tuple) else (schema,)
+        if isinstance(value, bool) or not isinstance(value, types):
+            names = " or ".join(t.__name__ for t in types)
+            raise ScenarioError(f"{file}: {where}: expected {names}, got {value!r}")
+        if isinstance(value, (int, float)) and value < 0:
+            raise ScenarioError(f"{file}: {where}: expected a value >= 0, got {value}")
+
+
+def _semantics(data: dict, file: str) -> None:
+    from planner import catalog
+
+    known = set(catalog.load_prices()["model"])
+    for key in ("requests_per_month", "workloads"):
+        if key not in data:
+            raise ScenarioError(f"{file}: missing key {key}")
+    workloads = data["workloads"]
+    total = sum(w.get("share", 0) for w in workloads)
+    if abs(total - 1) > 1e-6:
+        raise ScenarioError(f"{file}: workloads[*].share add up to {total:g}; expected 1")
+    for i, w in enumerate(workloads):
+        at = f"workloads[{i}]"
+        for key in ("name", "share", "input_tokens", "output_tokens"):
+            if key not in w:
+                raise ScenarioError(f"{file}: {at}: missing key {key}")
+        for key in ("input_tokens", "output_tokens"):
+            spec = w[key]
+            if "trace" not in spec and "mean" not in spec:
+                raise ScenarioError(f"{file}: {at}.{key}: give mean (and cv) or trace")
+        if ("model" in w) == ("routing" in w):
+            raise ScenarioError(f"{file}: {at}: give exactly one of model or routing")
+        models = [w["model"]] if "model" in w else _routing_models(w["routing"], file, at)
+        for m in models:
+            if m not in known:
+                import difflib
+
+                close = difflib.get_close_matches(m, sorted(known), n=3, cutoff=0.6)
+                raise ScenarioError(f"{file}: {at}: unknown model {m!r}; close matches in the price catalog: {close}")
+        prompt = w["input_tokens"].get("mean")
+        prefix = w.get("system_prompt_tokens", 0)
+        if prompt is not None and prefix > prompt:
+            raise ScenarioError(f"{file}: {at}.system_prompt_tokens: {prefix:g} is longer than the mean prompt "
+                                f"({prompt:g} input tokens); expected a prefix within the prompt")
+        if w.get("batch_share", 0) > 1:
+            raise ScenarioError(f"{file}: {at}.batch_share: expected a share between 0 and 1")
+        ttl = w.get("prompt_cache", {}).get("ttl", "5m")
+        if ttl not in ("5m", "1h"):
+            raise ScenarioError(f"{file}: {at}.prompt_cache.ttl: expected 5m or 1h, got {ttl!r}")
+        hit = w.get("semantic_cache", {}).get("hit_rate", 0)
+        low, high = (hit.get("low", 0), hit.get("high", 0)) if isinstance(hit, dict) else (hit, hit)
+        if not 0 <= low <= high <= 1:
+            raise ScenarioError(f"{file}: {at}.semantic_cache.hit_rate: expected 0 <= low <= high <= 1")
+
+
+def _routing_models(routing: dict, file: str, at: str) -> list[str]:
+    if len(routing) != 1:
+        raise ScenarioError(f"{file}: {at}.routing: give exactly one of split, cascade, threshold")
+    kind, spec = next(iter(routing.items()))
+    if kind == "split":
+        shares = list(spec.values())
+        if any(not isinstance(s, (int, float)) or s < 0 for s in shares) or abs(sum(shares) - 1) > 1e-6:
+            raise ScenarioError(f"{file}: {at}.routing.split: expected model: share pairs adding up to 1")
+        return list(spec)
+    if kind == "cascade":
+        models, esc = spec.get("models", []), spec.get("escalation", [])
+        if len(models) < 2 or len(esc) != len(models) - 1 or any(not 0 <= e <= 1 for e in esc):
+            raise ScenarioError(f"{file}: {at}.routing.cascade: expected n >= 2 models and n - 1 escalation "
+                                "rates between 0 and 1")
+        return list(models)
+    for key in ("data", "strong", "weak", "strong_share"):
+        if key not in spec:
+            raise ScenarioError(f"{file}: {at}.routing.threshold: missing key {key}")
+    if spec["strong_share"] > 1:
+        raise ScenarioError(f"{file}: {at}.routing.threshold.strong_share: expected a share between 0 and 1")
+    return [spec["strong"], spec["weak"]]
