@@ -96,7 +96,7 @@ def test_threshold_router_quality_is_replayed():
         (lambda s: s["workloads"][0].update(model="gpt-5o"), r"unknown model 'gpt-5o'"),
         (lambda s: s["workloads"][0].update(system_prompt_tokens=5000), r"longer than the mean prompt"),
         (lambda s: s.update(months="twelve"), r"months: expected int, got 'twelve'"),
-        (lambda s: s["workloads"][0].update(routing={"split": {"gpt-4o": 1.0}}), r"exactly one of model or routing"),
+        (lambda s: s["workloads"][0].update(routing={"split": {"gpt-4o": 1.0}}), r"exactly one of model, routing or selfhost"),
     ],
 )
 def test_bad_scenarios_name_the_key(tmp_path, change, message):
@@ -129,3 +129,58 @@ def test_cli_writes_tables_or_nothing(tmp_path, capsys):
     bad = _write(tmp_path, "bad.yaml", {**_simple(), "colour": 1})
     assert main(["simulate", str(bad), "--output", str(tmp_path / "none")]) == 2
     assert "unknown key colour" in capsys.readouterr().err and not (tmp_path / "none").exists()
+
+
+def test_agent_fan_out_closed_form():
+    from scipy.stats import poisson
+
+    from planner.simulate import agents
+
+    assert agents.calls_per_task(6) == 6.0
+    n = 1 + np.arange(0, 200)
+    pmf = poisson.pmf(n - 1, 5)
+    assert agents.calls_per_task(6, 8) == pytest.approx(float((np.minimum(n, 8) * pmf).sum()))
+    assert agents.completion_rate(6, 8) == pytest.approx(float(pmf[n <= 8].sum()))
+    assert agents.calls_per_task(1, 1) == 1.0
+
+
+def test_selfhost_fleet_is_sized_for_the_peak(tmp_path):
+    from planner.simulate import selfhost
+
+    tp = catalog.throughput("llama-8b", "H100", input_tokens=1000, output_tokens=200).output_tokens_per_s
+    month = 730 * 3600
+    assert selfhost.replicas_needed(np.array([0.0]), tp)[0] == 1  # always one replica up
+    tokens = np.array([tp * 0.7 * month / 2 * 3.5])  # mean rate = 3.5 replicas' worth at the peak
+    assert selfhost.replicas_needed(tokens, tp, peak_to_mean=2.0, utilization=0.7)[0] == 4
+    s = _simple(selfhost={"model_class": "llama-8b", "gpu_type": "H100"})
+    del s["workloads"][0]["model"]
+    r = simulate(load_scenario(_write(tmp_path, "s.yaml", s)), draws=5)
+    price = catalog.gpu_offer("H100")["on_demand_usd_per_gpu_hour"]
+    assert r.tokens["gpu_hours"].iloc[0] == pytest.approx(730.0)
+    assert r.summary["cost_mean_usd"] == pytest.approx(3 * 730 * price)
+    s["workloads"][0]["selfhost"]["gpu_type"] = "A100"
+    with pytest.raises(ScenarioError, match="no throughput figures for llama-8b/a100/fp8"):
+        load_scenario(_write(tmp_path, "bad.yaml", s))
+
+
+def test_demand_from_a_forecast_file(tmp_path):
+    ds = pd.date_range("2026-01-01", periods=90, freq="D")
+    pd.DataFrame({"unique_id": "chat/requests", "ds": ds, "forecast": 1000.0}).to_csv(tmp_path / "f.csv", index=False)
+    s = _simple()
+    del s["requests_per_month"], s["months"]
+    s["requests_series"] = {"file": "f.csv"}
+    r = simulate(load_scenario(_write(tmp_path, "s.yaml", s)), draws=5)
+    assert r.summary["requests"] == pytest.approx(90_000) and len(r.tokens) == 3
+    s["requests_per_month"] = 5
+    with pytest.raises(ScenarioError, match="exactly one of requests_per_month or requests_series"):
+        load_scenario(_write(tmp_path, "t.yaml", s))
+
+
+def test_sensitivity_ranks_levers_by_saving(tmp_path):
+    from planner.simulate import sensitivity
+
+    s = load_scenario(_write(tmp_path, "s.yaml", _simple(batch_share=0.5, max_output_tokens=100)))
+    table = sensitivity(s, draws=10)
+    assert list(table["lever"]) == ["batch_share", "max_output_tokens"] or list(table["lever"]) == ["max_output_tokens", "batch_share"]
+    assert (table["saving_usd"] > 0).all()
+    assert table["saving_usd"].abs().is_monotonic_decreasing

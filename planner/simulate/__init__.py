@@ -6,8 +6,27 @@ orchestrator (:func:`simulate`, :func:`compare`) that keeps every intermediate i
 :class:`SimulationResult`.
 """
 
-from planner.simulate import caching, routing
-from planner.simulate.engine import Comparison, SimulationResult, compare, simulate
+from planner.simulate import agents, caching, routing, selfhost
+from planner.simulate.engine import (
+    Comparison,
+    SimulationResult,
+    compare,
+    monthly_requests,
+    sensitivity,
+    simulate,
+)
 from planner.simulate.scenario import load_scenario
 
-__all__ = ["caching", "routing", "load_scenario", "simulate", "compare", "SimulationResult", "Comparison"]
+__all__ = [
+    "agents",
+    "caching",
+    "routing",
+    "selfhost",
+    "load_scenario",
+    "simulate",
+    "compare",
+    "sensitivity",
+    "monthly_requests",
+    "SimulationResult",
+    "Comparison",
+]

@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 
 from planner import catalog
-from planner.simulate import caching, routing
+from planner.simulate import agents, caching, routing
+from planner.simulate.selfhost import selfhost_cost
 
-__all__ = ["SimulationResult", "Comparison", "simulate", "compare"]
+__all__ = ["SimulationResult", "Comparison", "simulate", "compare", "sensitivity", "monthly_requests"]
 
 _PCT = (5, 50, 95)
 
@@ -31,10 +32,12 @@ class SimulationResult:
     name : str
     monthly : pandas.DataFrame
         ``month, workload, route, kind, mean, p5, p50, p95`` cost [USD] per month, where ``kind``
-        is ``input``, ``cached_input`` (prefix reads and writes) or ``output``.
+        is ``input``, ``cached_input`` (prefix reads and writes), ``output``, or ``gpu`` for a
+        self-hosted route.
     tokens : pandas.DataFrame
         ``month, workload, route, input_tokens, cached_input_tokens, output_tokens, requests``
-        (means over draws) [tokens], the optimizer's per-route demand.
+        (means over draws) [tokens], and ``gpu_hours`` [GPU-h] for self-hosted routes: the
+        optimizer's per-route demand.
     totals : numpy.ndarray
         Total cost over the horizon per draw [USD].
     summary : dict
@@ -106,9 +109,10 @@ def simulate(scenario: dict, draws: int = 1000, seed: int = 0, sample_requests: 
     SimulationResult
     """
     rng = np.random.default_rng(seed)
-    months = int(scenario.get("months", 12))
-    volume = scenario["requests_per_month"] * (1 + scenario.get("growth_pct_per_month", 0) / 100) ** np.arange(months)
+    volume = monthly_requests(scenario)
+    months = len(volume)
     cost_parts, token_rows, curves, savings = [], [], [], []
+    completion = {}
     correct, judged, judged_cost = np.zeros(draws), np.zeros(draws), np.zeros(draws)
     for w in scenario["workloads"]:
         inp = _lengths(w["input_tokens"], rng, draws, sample_requests, "ContextTokens")
@@ -120,9 +124,25 @@ def simulate(scenario: dict, draws: int = 1000, seed: int = 0, sample_requests: 
             out = np.minimum(out, w["max_output_tokens"])
         mean_in, mean_out = inp.mean(axis=1), out.mean(axis=1)  # (draws,)
         hit = _hit_rate(w.get("semantic_cache", {}).get("hit_rate", 0), rng, draws)
-        served = volume[None, :] * w["share"] * (1 - hit)[:, None]  # (draws, months) requests reaching models
+        fan_out = 1.0
+        if "agent" in w:
+            mean_calls, limit = w["agent"].get("calls_per_task", 1.0), w["agent"].get("step_limit", np.inf)
+            fan_out = agents.calls_per_task(mean_calls, limit)
+            completion[w["name"]] = agents.completion_rate(mean_calls, limit)
+        served = volume[None, :] * w["share"] * fan_out * (1 - hit)[:, None]  # (draws, months) model calls
         lookup = w.get("semantic_cache", {}).get("lookup_cost_share", 0.0)
         accuracy = None
+        if "selfhost" in w:
+            spec = w["selfhost"]
+            out_tokens = served * mean_out[:, None]
+            cost, hours = selfhost_cost(spec, float(mean_in.mean()), float(mean_out.mean()), out_tokens)
+            route = f"selfhost:{spec['model_class']}@{spec['gpu_type']}/{spec.get('precision', 'fp8')}"
+            cost_parts.append((w["name"], route, "gpu", cost))
+            token_rows.append(pd.DataFrame({
+                "month": np.arange(1, months + 1), "workload": w["name"], "route": route,
+                "requests": served.mean(axis=0), "input_tokens": (served * mean_in[:, None]).mean(axis=0),
+                "cached_input_tokens": 0.0, "output_tokens": out_tokens.mean(axis=0), "gpu_hours": hours.mean(axis=0)}))
+            continue
         for model, call_share, acc in _routes(w):
             price = catalog.model_price(model)
             mult = _prefix_multiplier(w, price, prefix)
@@ -156,7 +176,62 @@ def simulate(scenario: dict, draws: int = 1000, seed: int = 0, sample_requests: 
             judged_cost += sum(c.sum(axis=1) for wl, _, _, c in cost_parts if wl == w["name"])
             curves.append(curve.assign(label=f"{scenario['name']}/{w['name']}"))
     quality = (correct, judged, judged_cost)
-    return _result(scenario["name"], months, draws, cost_parts, token_rows, curves, savings, quality, volume)
+    result = _result(scenario["name"], months, draws, cost_parts, token_rows, curves, savings, quality, volume)
+    for name, rate in completion.items():
+        result.summary[f"task_completion_{name}"] = rate
+    return result
+
+
+def monthly_requests(scenario: dict) -> np.ndarray:
+    """Requests per month [requests]: constant with growth, or monthly sums of a series file.
+
+    ``requests_series.file`` is long format (``unique_id, ds`` and ``y`` or a forecast's
+    ``forecast`` column), e.g. the output of ``planner forecast``; ``unique_id`` picks one series.
+    """
+    if "requests_series" not in scenario:
+        months = int(scenario.get("months", 12))
+        growth = 1 + scenario.get("growth_pct_per_month", 0) / 100
+        return scenario["requests_per_month"] * growth ** np.arange(months)
+    spec = scenario["requests_series"]
+    from planner.exceptions import ScenarioError
+    from planner.usage._io import read_frame
+
+    frame = read_frame(spec["file"])
+    value = "forecast" if "forecast" in frame.columns else "y"
+    if not {"unique_id", "ds", value} <= set(frame.columns):
+        raise ScenarioError(f"{spec['file']}: requests_series needs columns unique_id, ds and y (or forecast)")
+    ids = frame["unique_id"].astype(str).unique()
+    uid = spec.get("unique_id", ids[0] if len(ids) == 1 else None)
+    if uid not in set(ids):
+        raise ScenarioError(f"{spec['file']}: requests_series.unique_id must be one of {list(ids)[:10]}")
+    rows = frame[frame["unique_id"].astype(str) == uid]
+    monthly = pd.to_numeric(rows[value]).groupby(pd.to_datetime(rows["ds"]).dt.to_period("M")).sum()
+    months = int(scenario.get("months", len(monthly)))
+    return monthly.to_numpy(dtype=float)[:months]
+
+
+def sensitivity(scenario: dict, draws: int = 500, seed: int = 0) -> pd.DataFrame:
+    """Tornado table: the change in expected cost when each lever of each workload is removed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``workload, lever, cost_with_usd, cost_without_usd, saving_usd`` sorted by saving [USD].
+    """
+    levers = ("prompt_cache", "semantic_cache", "batch_share", "trim_system_tokens", "max_output_tokens", "agent")
+    base = simulate(scenario, draws=draws, seed=seed).summary["cost_mean_usd"]
+    rows = []
+    for i, w in enumerate(scenario["workloads"]):
+        for lever in levers:
+            if lever not in w:
+                continue
+            variant = {**scenario, "workloads": [dict(x) for x in scenario["workloads"]]}
+            del variant["workloads"][i][lever]
+            without = simulate(variant, draws=draws, seed=seed).summary["cost_mean_usd"]
+            rows.append({"workload": w["name"], "lever": lever, "cost_with_usd": base,
+                         "cost_without_usd": without, "saving_usd": without - base})
+    table = pd.DataFrame(rows, columns=["workload", "lever", "cost_with_usd", "cost_without_usd", "saving_usd"])
+    return table.sort_values("saving_usd", ascending=False, key=abs).reset_index(drop=True)
 
 
 def _result(name, months, draws, cost_parts, token_rows, curves, savings, quality, volume) -> SimulationResult:

@@ -38,12 +38,15 @@ from planner.exceptions import ScenarioError
 __all__ = ["load_scenario", "SCHEMA"]
 
 _NUM = (int, float)
+#: How a workload is served: exactly one of these; a derived file naming one drops the base's other.
+_SERVED_BY = {"model", "routing", "selfhost"}
 _RANGE = {"low": _NUM, "high": _NUM}
 _LENGTH = {"mean": _NUM, "cv": _NUM, "trace": str}
 #: The schema: a key maps to a type, a tuple of types, a nested dict, or a one-item list of a schema.
 SCHEMA: dict = {
     "name": str, "description": str, "extends": str, "months": int,
     "requests_per_month": _NUM, "growth_pct_per_month": _NUM,
+    "requests_series": {"file": str, "unique_id": str},
     "workloads": [{
         "name": str, "share": _NUM, "input_tokens": _LENGTH, "output_tokens": _LENGTH,
         "model": str,
@@ -56,6 +59,10 @@ SCHEMA: dict = {
         "prompt_cache": {"requests_per_ttl": _NUM, "ttl": str},
         "semantic_cache": {"hit_rate": (*_NUM, dict), "lookup_cost_share": _NUM},
         "batch_share": _NUM,
+        "agent": {"calls_per_task": _NUM, "step_limit": _NUM},
+        "selfhost": {"model_class": str, "gpu_type": str, "precision": str, "slo_derate": _NUM,
+                     "utilization": _NUM, "throughput_multiplier": _NUM, "peak_to_mean": _NUM,
+                     "min_replicas": int},
     }],
 }
 
@@ -104,6 +111,9 @@ def _read(path: Path, seen: tuple) -> dict:
         if isinstance(routing, dict) and isinstance(routing.get("threshold"), dict) and \
                 isinstance(routing["threshold"].get("data"), str):
             routing["threshold"]["data"] = str((path.parent / routing["threshold"]["data"]).resolve())
+    series = data.get("requests_series")
+    if isinstance(series, dict) and isinstance(series.get("file"), str):
+        series["file"] = str((path.parent / series["file"]).resolve())
     base_name = data.pop("extends", None)
     if base_name is None:
         return data
@@ -122,8 +132,8 @@ def _merge(base: dict, over: dict) -> dict:
             for w in value:
                 if isinstance(w, dict) and w.get("name") in index:
                     i = index[w["name"]]
-                    base_w = {k: v for k, v in merged[i].items()
-                              if not ({k, *w} >= {"model", "routing"} and k in ("model", "routing") and k not in w)}
+                    given = _SERVED_BY & set(w)
+                    base_w = {k: v for k, v in merged[i].items() if not (given and k in _SERVED_BY - given)}
                     merged[i] = _merge(base_w, w)
                 else:
                     merged.append(w)
@@ -162,9 +172,10 @@ def _semantics(data: dict, file: str) -> None:
     from planner import catalog
 
     known = set(catalog.load_prices()["model"])
-    for key in ("requests_per_month", "workloads"):
-        if key not in data:
-            raise ScenarioError(f"{file}: missing key {key}")
+    if "workloads" not in data:
+        raise ScenarioError(f"{file}: missing key workloads")
+    if ("requests_per_month" in data) == ("requests_series" in data):
+        raise ScenarioError(f"{file}: give exactly one of requests_per_month or requests_series")
     workloads = data["workloads"]
     total = sum(w.get("share", 0) for w in workloads)
     if abs(total - 1) > 1e-6:
@@ -178,9 +189,16 @@ def _semantics(data: dict, file: str) -> None:
             spec = w[key]
             if "trace" not in spec and "mean" not in spec:
                 raise ScenarioError(f"{file}: {at}.{key}: give mean (and cv) or trace")
-        if ("model" in w) == ("routing" in w):
-            raise ScenarioError(f"{file}: {at}: give exactly one of model or routing")
-        models = [w["model"]] if "model" in w else _routing_models(w["routing"], file, at)
+        if sum(k in w for k in ("model", "routing", "selfhost")) != 1:
+            raise ScenarioError(f"{file}: {at}: give exactly one of model, routing or selfhost")
+        if "selfhost" in w:
+            _check_selfhost(w["selfhost"], file, f"{at}.selfhost")
+            models = []
+        else:
+            models = [w["model"]] if "model" in w else _routing_models(w["routing"], file, at)
+        agent = w.get("agent", {})
+        if agent and (agent.get("calls_per_task", 1) < 1 or agent.get("step_limit", 1) < 1):
+            raise ScenarioError(f"{file}: {at}.agent: expected calls_per_task >= 1 and step_limit >= 1")
         for m in models:
             if m not in known:
                 import difflib
@@ -201,6 +219,22 @@ def _semantics(data: dict, file: str) -> None:
         low, high = (hit.get("low", 0), hit.get("high", 0)) if isinstance(hit, dict) else (hit, hit)
         if not 0 <= low <= high <= 1:
             raise ScenarioError(f"{file}: {at}.semantic_cache.hit_rate: expected 0 <= low <= high <= 1")
+
+
+def _check_selfhost(spec: dict, file: str, at: str) -> None:
+    from planner import catalog
+
+    for key in ("model_class", "gpu_type"):
+        if key not in spec:
+            raise ScenarioError(f"{file}: {at}: missing key {key}")
+    table = catalog.load_throughput()
+    combos = set(zip(table["model_class"], table["gpu_type"].str.lower(), table["precision"].str.lower(), strict=True))
+    key = (spec["model_class"], spec["gpu_type"].lower(), spec.get("precision", "fp8").lower())
+    if key not in combos:
+        raise ScenarioError(f"{file}: {at}: no throughput figures for {'/'.join(key)}; known: "
+                            f"{sorted('/'.join(c) for c in combos)}")
+    if not 0 < spec.get("utilization", 0.7) <= 1 or not 0 < spec.get("slo_derate", 0.45) <= 1:
+        raise ScenarioError(f"{file}: {at}: utilization and slo_derate must be in (0, 1]")
 
 
 def _routing_models(routing: dict, file: str, at: str) -> list[str]:
