@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
 #: The project's shared real data, beside the clone (as in CI); holds files that may not be vendored.
-SHARED_DATA = ROOT.parent / "shared" / "data"
+#: ``$PLANNER_SHARED_DATA`` points elsewhere (e.g. from a git worktree whose parent has no shared/).
+SHARED_DATA = Path(os.environ.get("PLANNER_SHARED_DATA") or ROOT.parent / "shared" / "data")
 
 
 @pytest.fixture

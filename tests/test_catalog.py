@@ -47,6 +47,8 @@ def test_gpu_offerings_from_published_figures():
     assert (ordered["spot_usd_per_gpu_hour"] < ordered["on_demand_usd_per_gpu_hour"]).all()
     assert (gpus["reserved_3y_usd_per_gpu_hour"] < gpus["reserved_1y_usd_per_gpu_hour"]).all()
     assert catalog.gpu_offer("H100", cloud="aws")["instance_type"] == "p5.4xlarge"
+    assert catalog.gpu_offer("A100", cloud="aws")["gpu_type"] == "A100-40GB"  # same name as planner.usage
+    assert set(gpus.loc[gpus["instance_type"] == "p4d.24xlarge", "gpu_type"]) == {"A100-40GB"}
     with pytest.raises(CatalogError, match="no GPU offering for gpu_type='TPU'"):
         catalog.gpu_offer("TPU")
 

@@ -27,6 +27,17 @@ _NUMERIC = GPU_COLUMNS[4:13]
 DEFAULT_RESERVED_DISCOUNT = {"1y": 0.35, "3y": 0.55}
 _SPOT_AVAILABILITY, _SPOT_INTERRUPTION = 0.5, 0.2
 
+#: SkyPilot/cloud accelerator names -> planner GPU type names (the ones planner.usage emits).
+_GPU_ALIASES = {"a100": "A100-40GB", "a100-40gb": "A100-40GB", "a100-80gb": "A100-80GB",
+                "h100-80gb": "H100", "h100-sxm": "H100", "h100-mega-80gb": "H100", "rtxa6000": "A6000",
+                "a6000": "A6000", "a10g": "A10G", "a10": "A10", "l4": "L4", "v100": "V100", "h200": "H200",
+                "b200": "B200", "gh200": "GH200", "h100": "H100"}
+
+
+def _normalise(names: pd.Series) -> pd.Series:
+    """Map accelerator names to planner GPU types (``A100`` -> ``A100-40GB``, ...); others kept."""
+    return names.map(lambda n: _GPU_ALIASES.get(str(n).strip().lower(), n) if pd.notna(n) else n)
+
 
 def load_gpus(path: str | Path | None = None) -> pd.DataFrame:
     """GPU offerings, one row per cloud and instance type.
@@ -48,6 +59,7 @@ def load_gpus(path: str | Path | None = None) -> pd.DataFrame:
 @lru_cache(maxsize=8)
 def _gpus(path: Path) -> pd.DataFrame:
     frame = read_csv(path, GPU_COLUMNS[:6] + ["source"], _NUMERIC)
+    frame["gpu_type"] = _normalise(frame["gpu_type"])
     for col in GPU_COLUMNS:
         if col not in frame.columns:
             frame[col] = float("nan")
@@ -67,7 +79,8 @@ def gpu_offer(gpu_type: str, cloud: str | None = None, path: str | Path | None =
         One row of :func:`load_gpus`.
     """
     gpus = _gpus(resolve("gpu_offerings.csv", path))
-    hit = gpus[gpus["gpu_type"].str.lower() == gpu_type.lower()]
+    wanted = _normalise(pd.Series([gpu_type])).iloc[0]
+    hit = gpus[gpus["gpu_type"].str.lower() == wanted.lower()]
     if cloud is not None:
         hit = hit[hit["cloud"].str.lower() == cloud.lower()]
     if hit.empty:
@@ -112,7 +125,7 @@ def import_skypilot(vms_csv: str | Path, cloud: str) -> pd.DataFrame:
     grouped = gpu.groupby(["InstanceType", "AcceleratorName", "AcceleratorCount"], as_index=False).agg(
         price=("Price", "median"), spot=("SpotPrice", "median"), regions=("Region", "nunique"))
     out = pd.DataFrame({
-        "gpu_type": grouped["AcceleratorName"],
+        "gpu_type": _normalise(grouped["AcceleratorName"]),
         "cloud": cloud,
         "region": "median",
         "instance_type": grouped["InstanceType"],

@@ -49,6 +49,8 @@ def human(value: float) -> str:
     """Format a number for people: ``1.106T``, ``27.5M``, ``3,141``, ``0.577``."""
     if value != value:  # NaN
         return "-"
+    if value in (float("inf"), float("-inf")):
+        return "inf" if value > 0 else "-inf"
     for size, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M")):
         if abs(value) >= size:
             return f"{value / size:,.4g}{suffix}"
