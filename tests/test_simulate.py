@@ -125,7 +125,9 @@ def test_cli_writes_tables_or_nothing(tmp_path, capsys):
                  str(ROOT / "scenarios" / "batch_shift.yaml"), "--output", str(out), "--draws", "100"]) == 0
     summary = pd.read_csv(out / "summary.csv", index_col=0)
     assert list(summary.index) == ["baseline", "batch_shift"] and summary["change_vs_baseline_pct"].iloc[1] < 0
-    assert {"summary.md", "monthly_costs.csv", "route_tokens.csv"} <= {p.name for p in out.iterdir()}
+    assert {"summary.md", "monthly_costs.csv", "route_tokens.csv", "sensitivity.csv"} <= {p.name for p in out.iterdir()}
+    tornado = pd.read_csv(out / "sensitivity.csv")
+    assert tornado.loc[tornado["scenario"] == "batch_shift", "lever"].tolist() == ["batch_share"]
     bad = _write(tmp_path, "bad.yaml", {**_simple(), "colour": 1})
     assert main(["simulate", str(bad), "--output", str(tmp_path / "none")]) == 2
     assert "unknown key colour" in capsys.readouterr().err and not (tmp_path / "none").exists()

@@ -20,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Monte Carlo simulation of a scenario file and, side by side, of the scenarios given "
         "with --compare (the first is the baseline). Writes summary.csv, monthly_costs.csv (cost per month, "
         "route and token kind with percentiles), route_tokens.csv (tokens per route per month, the "
-        "optimizer's input), cache_savings.csv, routing_curve.csv and summary.md into DIR.",
+        "optimizer's input), cache_savings.csv, routing_curve.csv, sensitivity.csv (each lever's saving, "
+        "tornado-style) and summary.md into DIR.",
     )
     p.add_argument("scenario", metavar="SCENARIO.yaml")
     p.add_argument("--compare", nargs="+", default=[], metavar="OTHER.yaml", help="more scenarios to compare")
@@ -31,8 +32,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from planner.exceptions import InputError
-    from planner.simulate import compare, load_scenario
+    from planner.simulate import compare, load_scenario, sensitivity
 
     if args.draws < 1:
         raise InputError(f"--draws must be >= 1, got {args.draws}")
@@ -45,11 +48,12 @@ def _run(args: argparse.Namespace) -> int:
         summary = result.summary()
         summary.to_csv(tmp / "summary.csv")
         for name, attr in (("monthly_costs", "monthly"), ("route_tokens", "tokens")):
-            import pandas as pd
-
             pd.concat([getattr(r, attr).assign(scenario=r.name) for r in result.results]).to_csv(tmp / f"{name}.csv", index=False)
         result.cache_savings.to_csv(tmp / "cache_savings.csv", index=False)
         result.routing_curve.to_csv(tmp / "routing_curve.csv", index=False)
+        tornado = pd.concat([sensitivity(s, draws=min(args.draws, 500), seed=args.seed).assign(scenario=s["name"])
+                             for s in scenarios], ignore_index=True)
+        tornado.to_csv(tmp / "sensitivity.csv", index=False)
         (tmp / "summary.md").write_text(_markdown(summary, args))
         if out.exists():
             shutil.rmtree(out)
