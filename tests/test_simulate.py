@@ -186,3 +186,13 @@ def test_sensitivity_ranks_levers_by_saving(tmp_path):
     assert list(table["lever"]) == ["batch_share", "max_output_tokens"] or list(table["lever"]) == ["max_output_tokens", "batch_share"]
     assert (table["saving_usd"] > 0).all()
     assert table["saving_usd"].abs().is_monotonic_decreasing
+
+
+def test_declared_accuracy_and_quantization_penalty(tmp_path):
+    api = simulate(load_scenario(_write(tmp_path, "a.yaml", _simple(accuracy=0.8))), draws=5).summary
+    assert api["accuracy"] == pytest.approx(0.8)
+    assert api["cost_per_success_usd"] == pytest.approx(api["cost_mean_usd"] / (3e6 * 0.8))
+    s = _simple(accuracy=0.8, selfhost={"model_class": "llama-8b", "gpu_type": "H100", "quality_penalty_pct": 5})
+    del s["workloads"][0]["model"]
+    own = simulate(load_scenario(_write(tmp_path, "b.yaml", s)), draws=5).summary
+    assert own["accuracy"] == pytest.approx(0.76)

@@ -41,9 +41,10 @@ class SimulationResult:
     totals : numpy.ndarray
         Total cost over the horizon per draw [USD].
     summary : dict
-        Cost mean and percentiles [USD], requests, cost per request [USD]; where a router's
-        quality is replayed, the accuracy of those workloads and their cost per successful
-        outcome [USD] (requests answered by the semantic cache are not judged).
+        Cost mean and percentiles [USD], requests, cost per request [USD]; for workloads with a
+        quality (a replayed threshold router, or a declared ``accuracy`` lowered by a self-hosted
+        model's ``quality_penalty_pct``), their accuracy and cost per successful outcome [USD]
+        (requests answered by the semantic cache are not judged).
     routing_curve : pandas.DataFrame
         Cost-quality curves of the scenario's threshold routers (empty if none).
     cache_savings : pandas.DataFrame
@@ -132,6 +133,9 @@ def simulate(scenario: dict, draws: int = 1000, seed: int = 0, sample_requests: 
         served = volume[None, :] * w["share"] * fan_out * (1 - hit)[:, None]  # (draws, months) model calls
         lookup = w.get("semantic_cache", {}).get("lookup_cost_share", 0.0)
         accuracy = None
+        if "accuracy" in w:  # declared task accuracy of the workload's model; self-hosting may lower it
+            penalty = w.get("selfhost", {}).get("quality_penalty_pct", 0.0) / 100
+            accuracy = (w["accuracy"] * (1 - penalty), None)
         if "selfhost" in w:
             spec = w["selfhost"]
             out_tokens = served * mean_out[:, None]
@@ -142,6 +146,7 @@ def simulate(scenario: dict, draws: int = 1000, seed: int = 0, sample_requests: 
                 "month": np.arange(1, months + 1), "workload": w["name"], "route": route,
                 "requests": served.mean(axis=0), "input_tokens": (served * mean_in[:, None]).mean(axis=0),
                 "cached_input_tokens": 0.0, "output_tokens": out_tokens.mean(axis=0), "gpu_hours": hours.mean(axis=0)}))
+            _judge(w, accuracy, served, cost_parts, correct, judged, judged_cost, curves, scenario["name"])
             continue
         for model, call_share, acc in _routes(w):
             price = catalog.model_price(model)
@@ -169,17 +174,24 @@ def simulate(scenario: dict, draws: int = 1000, seed: int = 0, sample_requests: 
             }))
             if acc is not None:
                 accuracy = acc
-        if accuracy is not None:
-            acc_value, curve = accuracy
-            correct += served.sum(axis=1) * acc_value
-            judged += served.sum(axis=1)
-            judged_cost += sum(c.sum(axis=1) for wl, _, _, c in cost_parts if wl == w["name"])
-            curves.append(curve.assign(label=f"{scenario['name']}/{w['name']}"))
+        _judge(w, accuracy, served, cost_parts, correct, judged, judged_cost, curves, scenario["name"])
     quality = (correct, judged, judged_cost)
     result = _result(scenario["name"], months, draws, cost_parts, token_rows, curves, savings, quality, volume)
     for name, rate in completion.items():
         result.summary[f"task_completion_{name}"] = rate
     return result
+
+
+def _judge(w, accuracy, served, cost_parts, correct, judged, judged_cost, curves, scenario_name) -> None:
+    """Add a workload's successful outcomes (requests x accuracy) and its cost to the quality tally."""
+    if accuracy is None:
+        return
+    acc_value, curve = accuracy
+    correct += served.sum(axis=1) * acc_value
+    judged += served.sum(axis=1)
+    judged_cost += sum(c.sum(axis=1) for wl, _, _, c in cost_parts if wl == w["name"])
+    if curve is not None:
+        curves.append(curve.assign(label=f"{scenario_name}/{w['name']}"))
 
 
 def monthly_requests(scenario: dict) -> np.ndarray:
@@ -255,8 +267,8 @@ def _result(name, months, draws, cost_parts, token_rows, curves, savings, qualit
         "cost_per_request_usd": float(totals.mean() / requests),
     }
     correct, judged, judged_cost = quality
-    if curves and judged.mean() > 0:
-        # only workloads whose quality is replayed (threshold routers) are judged
+    if judged.mean() > 0:
+        # only workloads with a quality (a replayed router or a declared accuracy) are judged
         summary["accuracy"] = float(correct.mean() / judged.mean())
         summary["cost_per_success_usd"] = float(judged_cost.mean() / correct.mean())
     curve = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()

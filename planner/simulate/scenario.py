@@ -58,11 +58,11 @@ SCHEMA: dict = {
         "system_prompt_tokens": _NUM, "trim_system_tokens": _NUM, "max_output_tokens": _NUM,
         "prompt_cache": {"requests_per_ttl": _NUM, "ttl": str},
         "semantic_cache": {"hit_rate": (*_NUM, dict), "lookup_cost_share": _NUM},
-        "batch_share": _NUM,
+        "batch_share": _NUM, "accuracy": _NUM,
         "agent": {"calls_per_task": _NUM, "step_limit": _NUM},
         "selfhost": {"model_class": str, "gpu_type": str, "precision": str, "slo_derate": _NUM,
                      "utilization": _NUM, "throughput_multiplier": _NUM, "peak_to_mean": _NUM,
-                     "min_replicas": int},
+                     "min_replicas": int, "quality_penalty_pct": _NUM},
     }],
 }
 
@@ -210,6 +210,8 @@ def _semantics(data: dict, file: str) -> None:
         if prompt is not None and prefix > prompt:
             raise ScenarioError(f"{file}: {at}.system_prompt_tokens: {prefix:g} is longer than the mean prompt "
                                 f"({prompt:g} input tokens); expected a prefix within the prompt")
+        if w.get("accuracy", 0) > 1:
+            raise ScenarioError(f"{file}: {at}.accuracy: expected a share of tasks done right, between 0 and 1")
         if w.get("batch_share", 0) > 1:
             raise ScenarioError(f"{file}: {at}.batch_share: expected a share between 0 and 1")
         ttl = w.get("prompt_cache", {}).get("ttl", "5m")
