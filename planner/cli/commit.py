@@ -1,0 +1,89 @@
+"""``planner commit HISTORY --horizon H --freq F --on-demand-price P --reserved-price R
+[--spot-price S --spot-max-share X] --output PLAN.json``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from planner.cli._common import atomic_path
+from planner.exceptions import InputError
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``commit`` subcommand."""
+    p = subparsers.add_parser(
+        "commit",
+        help="size a reservation for one GPU pool from its demand history",
+        description="Forecast HISTORY (long format unique_id, ds, y: e.g. GPUs busy per period; several series "
+        "are added up into one pool) H periods ahead with sample paths, and choose the reserved units that "
+        "minimise the expected cost of reserved + on-demand (+ spot) capacity over those scenarios. PLAN.json "
+        "compares the plan with all-on-demand and the cloud recommenders' rule (the 1 - R/P quantile of the "
+        "last 30 days). Prices are USD per unit and period.",
+    )
+    p.add_argument("history", metavar="HISTORY")
+    p.add_argument("--horizon", type=int, required=True, metavar="H", help="periods the reservation covers")
+    p.add_argument("--freq", required=True, metavar="F", help="pandas frequency of HISTORY, e.g. h or D")
+    p.add_argument("--on-demand-price", type=float, required=True, metavar="P")
+    p.add_argument("--reserved-price", type=float, required=True, metavar="R")
+    p.add_argument("--spot-price", type=float, metavar="S")
+    p.add_argument("--spot-max-share", type=float, default=0.0, metavar="X", help="spot at most this share of demand")
+    p.add_argument("--spot-interruption", type=float, default=0.0, help="share of spot capacity lost to interruptions")
+    p.add_argument("--scenarios", type=int, default=100, help="forecast sample paths (default 100)")
+    p.add_argument("--integer", action="store_true", help="reserve whole units")
+    p.add_argument("--output", required=True, metavar="PLAN.json")
+    p.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from planner.forecast import forecast
+    from planner.optimize import plan_single_pool
+    from planner.usage._io import read_frame
+
+    if args.horizon < 1 or args.scenarios < 2:
+        raise InputError("--horizon must be >= 1 and --scenarios >= 2")
+    if args.spot_max_share and args.spot_price is None:
+        raise InputError("--spot-max-share needs --spot-price")
+    raw = read_frame(args.history)
+    missing = [c for c in ("unique_id", "ds", "y") if c not in raw.columns]
+    if missing:
+        raise InputError(f"{args.history}: the following columns are missing: {missing}")
+    raw["ds"] = pd.to_datetime(raw["ds"], errors="coerce")
+    raw["y"] = pd.to_numeric(raw["y"], errors="coerce")
+    bad = raw["ds"].isna() | raw["y"].isna()
+    if bad.any():
+        raise InputError(f"{args.history}: unparseable ds or y at row {int(np.flatnonzero(bad.to_numpy())[0]) + 1}")
+    if (raw["y"] < 0).any():
+        raise InputError(f"{args.history}: column 'y' is negative at row {int(np.flatnonzero((raw['y'] < 0).to_numpy())[0]) + 1}")
+    if raw["unique_id"].nunique() > 1:
+        print(f"planner commit: note: adding up {raw['unique_id'].nunique()} series into one pool", file=sys.stderr)
+    pool = raw.groupby("ds", as_index=False)["y"].sum().assign(unique_id="pool")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = forecast(pool[["unique_id", "ds", "y"]], h=args.horizon, freq=args.freq, n_paths=args.scenarios, seed=0)
+    for w in caught:
+        if issubclass(w.category, UserWarning):
+            print(f"planner commit: warning: {' '.join(str(w.message).split())}", file=sys.stderr)
+    paths = result.paths.pivot(index="sample", columns="ds", values="y").to_numpy()
+    recent = pool.loc[pool["ds"] > pool["ds"].max() - pd.Timedelta(days=30), "y"].to_numpy()
+    plan = plan_single_pool(paths, recent, args.on_demand_price, args.reserved_price, args.spot_price,
+                            args.spot_max_share, args.spot_interruption, integer=args.integer,
+                            settings={"history": args.history, "freq": args.freq, "horizon": args.horizon,
+                                      "on_demand_price": args.on_demand_price, "reserved_price": args.reserved_price,
+                                      "spot_price": args.spot_price, "spot_max_share": args.spot_max_share,
+                                      "forecast_model": str(result.forecast["model"].iloc[0])})
+    with atomic_path(args.output) as tmp:
+        tmp.write_text(json.dumps(plan.to_dict(), indent=2))
+    print(f"reserve {plan.reserved_units:,.2f} units for {args.horizon} periods: expected cost {plan.expected_cost:,.0f} USD "
+          f"(P95 {plan.p95_cost:,.0f}); saves {plan.savings_vs_on_demand_pct:.1f}% vs all on-demand and "
+          f"{plan.savings_vs_recommender_rule_pct:.1f}% vs the recommenders' rule ({plan.recommender_rule_units:,.2f} units); "
+          f"break-even utilization {plan.breakeven_utilization:.0%}, expected {plan.expected_utilization:.0%}")
+    print(f"wrote {args.output}")
+    return 0

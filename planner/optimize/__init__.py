@@ -1,0 +1,10 @@
+"""Capacity and procurement optimization (LP/MILP with PuLP and HiGHS).
+
+:func:`plan_single_pool` sizes one pool's reservation against forecast scenarios and compares it
+with all-on-demand and the cloud recommenders' rule; :func:`pool_cost` prices any reservation
+exactly on the scenarios. Every PuLP call lives in :mod:`planner.optimize.lp`.
+"""
+
+from planner.optimize.single_pool import CommitPlan, plan_single_pool, pool_cost, recommender_rule
+
+__all__ = ["CommitPlan", "plan_single_pool", "pool_cost", "recommender_rule"]

@@ -1,0 +1,88 @@
+"""Single-pool reservation: newsvendor closed form, brute force, invariants, errors, CLI contract."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planner.cli import main
+from planner.exceptions import InputError
+from planner.optimize import plan_single_pool, pool_cost, recommender_rule
+
+
+@pytest.fixture(scope="module")
+def demand():
+    return np.random.default_rng(0).gamma(5, 20, (40, 300))
+
+
+@pytest.mark.parametrize(("od", "res"), [(4.0, 2.6), (4.0, 1.0), (10.0, 9.0)])
+def test_newsvendor_quantile(demand, od, res):
+    small = demand[:10, :100]
+    plan = plan_single_pool(small, small[0], od, res, bins=10_000)  # 1,000 values, no binning: exact
+    assert plan.reserved_units == pytest.approx(np.quantile(small, 1 - res / od), abs=0.5)
+    assert plan.breakeven_utilization == pytest.approx(res / od)
+    assert plan.marginal_cost_per_unit_period == pytest.approx(res, rel=1e-6)  # newsvendor: E[marginal] = r
+
+
+def test_equals_brute_force_with_spot_and_binning(demand):
+    grid = np.linspace(0, 200, 2001)
+    for spot in (None, 1.2):
+        kw = {"spot": spot, "spot_max_share": 0.3, "spot_interruption": 0.1} if spot else {}
+        best = grid[np.argmin([pool_cost(g, demand, 4.0, 2.6, **kw).mean() for g in grid])]
+        plan = plan_single_pool(demand, demand[0], 4.0, 2.6, bins=400, **kw)
+        assert plan.reserved_units == pytest.approx(best, abs=1.0)  # 400 bins of 12,000 values
+        assert plan.expected_cost <= pool_cost(best, demand, 4.0, 2.6, **kw).mean() * 1.001
+
+
+def test_invariants(demand):
+    base = plan_single_pool(demand, demand[0], 4.0, 2.6)
+    more = plan_single_pool(demand * 1.1, demand[0], 4.0, 2.6)
+    assert more.expected_cost >= base.expected_cost  # more demand never costs less
+    assert plan_single_pool(demand, demand[0], 4.0, 4.0).reserved_units == pytest.approx(0.0, abs=1e-9)
+    assert plan_single_pool(demand, demand[0], 4.0, 5.0).reserved_units == pytest.approx(0.0, abs=1e-9)
+    spot = plan_single_pool(demand, demand[0], 4.0, 2.6, spot=0.5, spot_max_share=0.2)
+    assert spot.expected_cost <= base.expected_cost  # a cheaper option can only help
+    capped = pool_cost(0.0, demand, 4.0, 2.6, spot=0.5, spot_max_share=0.2)
+    assert capped.mean() == pytest.approx(0.5 * 0.2 * demand.sum(axis=1).mean() + 4.0 * 0.8 * demand.sum(axis=1).mean())
+    whole = plan_single_pool(demand, demand[0], 4.0, 2.6, integer=True)
+    assert whole.reserved_units == round(whole.reserved_units)
+    assert base.expected_cost <= base.on_demand_cost and base.expected_cost <= base.recommender_rule_cost + 1e-6
+
+
+def test_recommender_rule_is_the_history_quantile():
+    history = np.arange(1, 101, dtype=float)
+    assert recommender_rule(history, 4.0, 1.0) == pytest.approx(np.quantile(history, 0.75))
+    assert recommender_rule(history, 4.0, 4.0) == 0.0
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"on_demand": -1.0}, "on-demand price must be a finite number >= 0"),
+    ({"spot": -0.1, "spot_max_share": 0.2}, "spot price must be"),
+    ({"spot": 1.0, "spot_max_share": 1.5}, "spot max share must be within"),
+])
+def test_bad_inputs(demand, kwargs, message):
+    args = {"on_demand": 4.0, "reserved": 2.6, **kwargs}
+    with pytest.raises(InputError, match=message):
+        plan_single_pool(demand, demand[0], **args)
+
+
+def test_cli_contract(tmp_path, samples, capsys):
+    hist = pd.read_csv(samples / "philly_busy_nodes_hourly.csv").tail(24 * 21)
+    src, out = tmp_path / "h.csv", tmp_path / "plan.json"
+    hist.to_csv(src, index=False)
+    assert main(["commit", str(src), "--horizon", "168", "--freq", "h", "--on-demand-price", "4.0",
+                 "--reserved-price", "2.6", "--spot-price", "1.2", "--spot-max-share", "0.3",
+                 "--scenarios", "30", "--output", str(out)]) == 0
+    plan = json.loads(out.read_text())
+    for key in ("reserved_units", "expected_cost", "savings_vs_on_demand", "savings_vs_recommender_rule",
+                "breakeven_utilization"):
+        assert key in plan
+    assert plan["horizon"] == 168 and plan["scenarios"] == 30 and plan["expected_cost"] <= plan["on_demand_cost"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("unique_id,ds,y\na,2025-01-01,1\na,2025-01-02,-3\n")
+    assert main(["commit", str(bad), "--horizon", "3", "--freq", "D", "--on-demand-price", "4",
+                 "--reserved-price", "2", "--output", str(tmp_path / "none.json")]) == 2
+    assert "negative at row 2" in capsys.readouterr().err and not (tmp_path / "none.json").exists()
