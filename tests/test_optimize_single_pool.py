@@ -85,4 +85,22 @@ def test_cli_contract(tmp_path, samples, capsys):
     bad.write_text("unique_id,ds,y\na,2025-01-01,1\na,2025-01-02,-3\n")
     assert main(["commit", str(bad), "--horizon", "3", "--freq", "D", "--on-demand-price", "4",
                  "--reserved-price", "2", "--output", str(tmp_path / "none.json")]) == 2
-    assert "negative at row 2" in capsys.readouterr().err and not (tmp_path / "none.json").exists()
+    assert "bad.csv: column 'y' at row 2 is '-3'" in capsys.readouterr().err and not (tmp_path / "none.json").exists()
+
+
+def test_compare_commitments_on_shared_scenarios(demand):
+    from planner.optimize import compare_commitments
+
+    table = compare_commitments(demand, horizon=300, freq="h", on_demand_price=4.0, reserved_price=2.6,
+                                quantities=[50.0, 150.0], reserved_price_long=1.8, recent=demand[0])
+    assert table["option"].tolist()[:2] == ["none (all on-demand)", "planner: forecast-aware"]
+    cost = table.set_index("option")["expected_cost_usd"]
+    assert cost["planner: forecast-aware"] <= cost.drop(["planner at the longer term's price"]).min() + 1e-6
+    assert cost["planner at the longer term's price"] < cost["planner: forecast-aware"]  # cheaper term
+    none = table.iloc[0]
+    assert none["savings_vs_on_demand_usd"] == 0 and np.isnan(none["expected_utilization"])
+    mine = table.set_index("option").loc["your quantity 150"]
+    used = np.minimum(demand, 150).sum() / demand.shape[0]
+    assert mine["expected_utilization"] == pytest.approx(used / (150 * 300))
+    assert mine["stranded_cost_usd"] == pytest.approx(2.6 * (150 * 300 - used))
+    assert mine["breakeven_periods"] == pytest.approx(300 * 2.6 / (4.0 * mine["expected_utilization"]))

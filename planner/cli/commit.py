@@ -8,9 +8,6 @@ import json
 import sys
 import warnings
 
-import numpy as np
-import pandas as pd
-
 from planner.cli._common import atomic_path
 from planner.exceptions import InputError
 
@@ -43,8 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from planner.forecast import forecast
-    from planner.optimize import plan_single_pool
+    from planner.optimize import plan_single_pool, scenarios_from_history
     from planner.usage._io import read_frame
 
     if args.horizon < 1 or args.scenarios < 2:
@@ -52,33 +48,21 @@ def _run(args: argparse.Namespace) -> int:
     if args.spot_max_share and args.spot_price is None:
         raise InputError("--spot-max-share needs --spot-price")
     raw = read_frame(args.history)
-    missing = [c for c in ("unique_id", "ds", "y") if c not in raw.columns]
-    if missing:
-        raise InputError(f"{args.history}: the following columns are missing: {missing}")
-    raw["ds"] = pd.to_datetime(raw["ds"], errors="coerce")
-    raw["y"] = pd.to_numeric(raw["y"], errors="coerce")
-    bad = raw["ds"].isna() | raw["y"].isna()
-    if bad.any():
-        raise InputError(f"{args.history}: unparseable ds or y at row {int(np.flatnonzero(bad.to_numpy())[0]) + 1}")
-    if (raw["y"] < 0).any():
-        raise InputError(f"{args.history}: column 'y' is negative at row {int(np.flatnonzero((raw['y'] < 0).to_numpy())[0]) + 1}")
-    if raw["unique_id"].nunique() > 1:
+    if "unique_id" in raw.columns and raw["unique_id"].nunique() > 1:
         print(f"planner commit: note: adding up {raw['unique_id'].nunique()} series into one pool", file=sys.stderr)
-    pool = raw.groupby("ds", as_index=False)["y"].sum().assign(unique_id="pool")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = forecast(pool[["unique_id", "ds", "y"]], h=args.horizon, freq=args.freq, n_paths=args.scenarios, seed=0)
+        paths, recent, model = scenarios_from_history(raw, args.horizon, args.freq, args.scenarios,
+                                                      what=args.history)
     for w in caught:
         if issubclass(w.category, UserWarning):
             print(f"planner commit: warning: {' '.join(str(w.message).split())}", file=sys.stderr)
-    paths = result.paths.pivot(index="sample", columns="ds", values="y").to_numpy()
-    recent = pool.loc[pool["ds"] > pool["ds"].max() - pd.Timedelta(days=30), "y"].to_numpy()
     plan = plan_single_pool(paths, recent, args.on_demand_price, args.reserved_price, args.spot_price,
                             args.spot_max_share, args.spot_interruption, integer=args.integer,
                             settings={"history": args.history, "freq": args.freq, "horizon": args.horizon,
                                       "on_demand_price": args.on_demand_price, "reserved_price": args.reserved_price,
                                       "spot_price": args.spot_price, "spot_max_share": args.spot_max_share,
-                                      "forecast_model": str(result.forecast["model"].iloc[0])})
+                                      "forecast_model": model})
     with atomic_path(args.output) as tmp:
         tmp.write_text(json.dumps(plan.to_dict(), indent=2))
     print(f"reserve {plan.reserved_units:,.2f} units for {args.horizon} periods: expected cost {plan.expected_cost:,.0f} USD "

@@ -125,6 +125,10 @@ class MonthlyRun:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
+#: Usage metrics that measure capacity, on which commitments are sized.
+_CAPACITY_METRICS = ("gpu_hours", "node_hours")
+
+
 def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "",
                 output_dir: str | Path = "reports", metrics: Sequence[str] = ("output_tokens",),
                 by: Sequence[str] = ("model",), freq: str = "D", horizon: int = 0,
@@ -138,8 +142,8 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
     2. forecast the series from usage up to the end of ``month`` over the next month
        (``horizon`` periods; 0 = up to the end of the month after ``month``) and save the
        forecast as a ``"forecast"`` snapshot labelled ``month``;
-    3. render ``monthly_forecast`` (and ``commitment_comparison`` when :mod:`planner.optimize`
-       is installed) into ``<output_dir>/<month>/``.
+    3. render ``monthly_forecast`` and, when the store holds GPU demand (``gpu_hours`` or
+       ``node_hours``), ``commitment_comparison`` on it into ``<output_dir>/<month>/``.
 
     Raises
     ------
@@ -173,6 +177,7 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
         result.settings.update({"metrics": list(metrics), "by": list(by), "sources": list(sources),
                                 "history_end": str(last)})
         run.snapshots["forecast"] = result.save(store, label=month)  # a rerun replaces the month's run
+        capacity = [m for m in _CAPACITY_METRICS if not store.usage(end=end, metrics=[m]).empty]
     finally:
         store.close()
     params = {"store_path": store_file, "metrics": list(metrics), "by": list(by), "freq": freq,
@@ -182,7 +187,11 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
     if importlib.util.find_spec("planner.optimize") is None or \
             not hasattr(importlib.import_module("planner.optimize"), "compare_commitments"):
         run.skipped["commitment_comparison"] = "planner.optimize.compare_commitments is not in this version"
+    elif not capacity:
+        run.skipped["commitment_comparison"] = (f"no GPU demand ({' or '.join(_CAPACITY_METRICS)}) in the store "
+                                                f"before {end.date()} to size commitments on")
     else:
         run.reports["commitment_comparison"] = render_report(
-            "commitment_comparison", {"store_path": store_file, "month": month}, output_dir, date=month).html
+            "commitment_comparison", {"store_path": store_file, "month": month, "metric": capacity[0], "freq": freq},
+            output_dir, date=month).html
     return run
