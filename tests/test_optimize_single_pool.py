@@ -104,3 +104,17 @@ def test_compare_commitments_on_shared_scenarios(demand):
     assert mine["expected_utilization"] == pytest.approx(used / (150 * 300))
     assert mine["stranded_cost_usd"] == pytest.approx(2.6 * (150 * 300 - used))
     assert mine["breakeven_periods"] == pytest.approx(300 * 2.6 / (4.0 * mine["expected_utilization"]))
+
+
+def test_backtest_hindsight_is_the_floor(samples):
+    from planner.optimize import backtest_plan
+
+    philly = pd.read_csv(samples / "philly_busy_nodes_hourly.csv", parse_dates=["ds"])
+    cut = philly["ds"].max() - pd.Timedelta(hours=48)
+    bt = backtest_plan(philly, [cut], 48, "h", on_demand_price=4.0, reserved_price=2.6, n_paths=30)
+    row = bt.iloc[0]
+    for name in ("planner", "rule", "on_demand"):
+        assert row[f"{name}_vs_hindsight"] >= 1 - 1e-9  # nobody beats hindsight on realized demand
+    assert row["on_demand_cost_usd"] == pytest.approx(4.0 * philly[philly["ds"] > cut]["y"].head(48).sum())
+    with pytest.raises(InputError, match="only 0 periods after cutoff"):
+        backtest_plan(philly, [philly["ds"].max()], 48, "h", 4.0, 2.6)

@@ -6,8 +6,9 @@ exactly on the scenarios; :func:`compare_commitments` lays options side by side 
 Every PuLP call lives in :mod:`planner.optimize.lp`.
 """
 
+from planner.optimize.backtest import backtest_plan
 from planner.optimize.compare import compare_commitments, scenarios_from_history
 from planner.optimize.single_pool import CommitPlan, plan_single_pool, pool_cost, recommender_rule
 
 __all__ = ["CommitPlan", "plan_single_pool", "pool_cost", "recommender_rule", "compare_commitments",
-           "scenarios_from_history"]
+           "scenarios_from_history", "backtest_plan"]
