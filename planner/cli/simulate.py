@@ -51,8 +51,11 @@ def _run(args: argparse.Namespace) -> int:
             pd.concat([getattr(r, attr).assign(scenario=r.name) for r in result.results]).to_csv(tmp / f"{name}.csv", index=False)
         result.cache_savings.to_csv(tmp / "cache_savings.csv", index=False)
         result.routing_curve.to_csv(tmp / "routing_curve.csv", index=False)
-        tornado = pd.concat([sensitivity(s, draws=min(args.draws, 500), seed=args.seed).assign(scenario=s["name"])
-                             for s in scenarios], ignore_index=True)
+        tables = [sensitivity(s, draws=min(args.draws, 500), seed=args.seed).assign(scenario=s["name"])
+                  for s in scenarios]
+        tables = [t for t in tables if not t.empty]  # a scenario without levers has no rows
+        tornado = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(
+            columns=["workload", "lever", "cost_with_usd", "cost_without_usd", "saving_usd", "scenario"])
         tornado.to_csv(tmp / "sensitivity.csv", index=False)
         (tmp / "summary.md").write_text(_markdown(summary, args))
         if out.exists():
