@@ -80,7 +80,8 @@ def test_cli_contract(tmp_path, samples, capsys):
     for key in ("reserved_units", "expected_cost", "savings_vs_on_demand", "savings_vs_recommender_rule",
                 "breakeven_utilization"):
         assert key in plan
-    assert plan["horizon"] == 168 and plan["scenarios"] == 30 and plan["expected_cost"] <= plan["on_demand_cost"]
+    assert plan["horizon"] == 168 and plan["scenarios"] == 60  # 30 forecast paths + 30 recent windows
+    assert plan["expected_cost"] <= plan["on_demand_cost"]
     bad = tmp_path / "bad.csv"
     bad.write_text("unique_id,ds,y\na,2025-01-01,1\na,2025-01-02,-3\n")
     assert main(["commit", str(bad), "--horizon", "3", "--freq", "D", "--on-demand-price", "4",

@@ -34,6 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--spot-max-share", type=float, default=0.0, metavar="X", help="spot at most this share of demand")
     p.add_argument("--spot-interruption", type=float, default=0.0, help="share of spot capacity lost to interruptions")
     p.add_argument("--scenarios", type=int, default=100, help="forecast sample paths (default 100)")
+    p.add_argument("--recent-weight", type=float, default=0.5,
+                   help="share of scenarios drawn from the last 30 days instead of the forecast (default 0.5)")
     p.add_argument("--integer", action="store_true", help="reserve whole units")
     p.add_argument("--output", required=True, metavar="PLAN.json")
     p.set_defaults(handler=_run)
@@ -53,7 +55,7 @@ def _run(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         paths, recent, model = scenarios_from_history(raw, args.horizon, args.freq, args.scenarios,
-                                                      what=args.history)
+                                                      what=args.history, recent_weight=args.recent_weight)
     for w in caught:
         if issubclass(w.category, UserWarning):
             print(f"planner commit: warning: {' '.join(str(w.message).split())}", file=sys.stderr)
@@ -62,7 +64,7 @@ def _run(args: argparse.Namespace) -> int:
                             settings={"history": args.history, "freq": args.freq, "horizon": args.horizon,
                                       "on_demand_price": args.on_demand_price, "reserved_price": args.reserved_price,
                                       "spot_price": args.spot_price, "spot_max_share": args.spot_max_share,
-                                      "forecast_model": model})
+                                      "forecast_model": model, "recent_weight": args.recent_weight})
     with atomic_path(args.output) as tmp:
         tmp.write_text(json.dumps(plan.to_dict(), indent=2))
     print(f"reserve {plan.reserved_units:,.2f} units for {args.horizon} periods: expected cost {plan.expected_cost:,.0f} USD "

