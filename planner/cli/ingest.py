@@ -7,9 +7,9 @@ import inspect
 import sys
 from pathlib import Path
 
-import yaml
 from tqdm import tqdm
 
+from planner._yaml import load_mapping
 from planner.cli._common import add_store_option, parse_pairs
 from planner.exceptions import InputError
 from planner.store import Batch, Store
@@ -71,15 +71,7 @@ def _options(args: argparse.Namespace) -> dict:
 
 
 def _read_mapping(path: str) -> dict:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the mapping: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a mapping of reader options at the top level")
+    data = load_mapping(path, "mapping")
     unknown = sorted(set(data) - _MAPPING_KEYS)
     if unknown:
         raise InputError(f"{path}: unknown key(s) {unknown}; expected some of {sorted(_MAPPING_KEYS)}")

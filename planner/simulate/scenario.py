@@ -31,8 +31,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from planner._yaml import load_mapping
 from planner.exceptions import ScenarioError
 
 __all__ = ["load_scenario", "SCHEMA"]
@@ -93,15 +92,7 @@ def load_scenario(path: str | Path) -> dict:
 def _read(path: Path, seen: tuple) -> dict:
     if path.resolve() in seen:
         raise ScenarioError(f"{path}: extends itself (through {[str(p) for p in seen]})")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read the scenario: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{path}: expected a mapping of scenario keys at the top level")
+    data = load_mapping(path, "scenario", ScenarioError)
     for wl in data.get("workloads") or []:
         for key in ("input_tokens", "output_tokens"):
             spec = wl.get(key) if isinstance(wl, dict) else None
