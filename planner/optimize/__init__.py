@@ -1,14 +1,26 @@
 """Capacity and procurement optimization (LP/MILP with PuLP and HiGHS).
 
-:func:`plan_single_pool` sizes one pool's reservation against forecast scenarios and compares it
-with all-on-demand and the cloud recommenders' rule; :func:`pool_cost` prices any reservation
-exactly on the scenarios; :func:`compare_commitments` lays options side by side for procurement.
-Every PuLP call lives in :mod:`planner.optimize.lp`.
+:func:`plan` solves the multi-pool, multi-workload two-stage model (reserved GPUs by type and
+term, on-demand and spot, API versus self-hosted routes, provisioned throughput, over forecast
+scenarios with CVaR) and returns a :class:`Plan`; :func:`compare_plans` prices commitment options
+on the same scenarios. :func:`plan_single_pool` sizes one pool's reservation (``planner commit``);
+:func:`pool_cost` prices any reservation exactly on the scenarios; :func:`compare_commitments`
+lays single-pool options side by side. Every PuLP call lives in :mod:`planner.optimize.lp`.
 """
 
 from planner.optimize.backtest import backtest_plan
+from planner.optimize.capacity import Plan, compare_plans, plan
 from planner.optimize.compare import compare_commitments, scenarios_from_history
+from planner.optimize.problem import (
+           PlanProblem,
+           Pool,
+           ProvisionedThroughput,
+           Route,
+           Workload,
+           load_problem,
+)
 from planner.optimize.single_pool import CommitPlan, plan_single_pool, pool_cost, recommender_rule
 
-__all__ = ["CommitPlan", "plan_single_pool", "pool_cost", "recommender_rule", "compare_commitments",
+__all__ = ["plan", "Plan", "compare_plans", "PlanProblem", "Pool", "Route", "Workload", "ProvisionedThroughput",
+           "load_problem", "CommitPlan", "plan_single_pool", "pool_cost", "recommender_rule", "compare_commitments",
            "scenarios_from_history", "backtest_plan"]

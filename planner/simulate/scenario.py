@@ -27,11 +27,9 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
-from planner._yaml import load_mapping
+from planner._yaml import check_schema, load_mapping
 from planner.exceptions import ScenarioError
 
 __all__ = ["load_scenario", "SCHEMA"]
@@ -82,7 +80,7 @@ def load_scenario(path: str | Path) -> dict:
     """
     path = Path(path)
     data = _read(path, seen=())
-    _check(data, SCHEMA, str(path), "")
+    check_schema(data, SCHEMA, str(path), "", ScenarioError)
     _semantics(data, str(path))
     data.setdefault("name", path.stem)
     data["_file"] = str(path)
@@ -134,29 +132,6 @@ def _merge(base: dict, over: dict) -> dict:
         else:
             out[key] = value
     return out
-
-
-def _check(value: Any, schema: Any, file: str, where: str) -> None:
-    if isinstance(schema, dict) and schema is not dict:
-        if not isinstance(value, Mapping):
-            raise ScenarioError(f"{file}: {where or 'top level'}: expected a mapping, got {type(value).__name__}")
-        for key, sub in value.items():
-            path = f"{where}.{key}" if where else str(key)
-            if key not in schema:
-                raise ScenarioError(f"{file}: unknown key {path}; expected one of {sorted(schema)}")
-            _check(sub, schema[key], file, path)
-    elif isinstance(schema, list):
-        if not isinstance(value, list) or not value:
-            raise ScenarioError(f"{file}: {where}: expected a non-empty list")
-        for i, item in enumerate(value):
-            _check(item, schema[0], file, f"{where}[{i}]")
-    else:
-        types = schema if isinstance(schema, tuple) else (schema,)
-        if isinstance(value, bool) or not isinstance(value, types):
-            names = " or ".join(t.__name__ for t in types)
-            raise ScenarioError(f"{file}: {where}: expected {names}, got {value!r}")
-        if isinstance(value, (int, float)) and value < 0:
-            raise ScenarioError(f"{file}: {where}: expected a value >= 0, got {value}")
 
 
 def _semantics(data: dict, file: str) -> None:

@@ -1,0 +1,533 @@
+"""The multi-pool capacity problem: GPU pools, workloads with routes, provisioned throughput, demand.
+
+A :class:`PlanProblem` holds everything :func:`planner.optimize.plan` needs, with units in every
+name: prices [USD/GPU-h], [USD/token], throughput [tokens/GPU-h], demand [tokens per period] or
+[GPUs busy on average in a period]. Build one directly from DataFrames, or from a YAML file with
+:func:`load_problem` (the ``planner plan CONFIG`` file)::
+
+    freq: h
+    periods: 720                 # horizon [periods] when demand is forecast from history
+    block: W-MON                 # reservations start, and the plan is reported, per block
+    scenarios: 50                # forecast sample paths
+    risk: {cvar_alpha: 0.9, cvar_weight: 0.3}
+    pools:
+      - {gpu_type: H100, cloud: aws, max_gpus: 512}
+    workloads:
+      - name: chat
+        demand: {history: requests.csv, unique_id: m-mid/requests}   # requests per period
+        tokens_per_request: {input: 1500, cached_input: 500, output: 300}
+        min_share: {frontier: 0.2}
+        routes:
+          - {api: gpt-4o, tier: frontier}
+          - {selfhost: llama-70b, gpu_type: H100, utilization: 0.7}
+          - {provisioned: gpt-4o-ptu, tier: frontier}
+    provisioned:
+      - {name: gpt-4o-ptu, model: gpt-4o, tokens_per_minute_per_unit: 2500, usd_per_unit_hour: 1.0}
+
+Every error names the file and key path (:class:`planner.exceptions.InputError`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planner._yaml import check_schema, load_mapping
+from planner.exceptions import InputError
+
+__all__ = ["Pool", "Route", "Workload", "ProvisionedThroughput", "PlanProblem", "load_problem", "TERMS"]
+
+#: Reservation terms [months] planner knows by name.
+TERMS = {"1y": 12, "3y": 36}
+#: Default price of unserved demand: this many times the workload's most expensive route.
+UNSERVED_MULTIPLE = 10.0
+
+
+@dataclass(frozen=True)
+class Pool:
+    """GPUs of one type (on one cloud) bought reserved by term, on-demand or spot.
+
+    Prices are [USD/GPU-h]; ``reserved`` maps a term name (``1y``, ``3y``) to its price.
+    ``spot_max_share`` caps spot at that share of the pool's capacity in any period;
+    ``spot_interruption`` is the share of spot GPU-hours lost (only the rest counts as capacity).
+    ``max_gpus`` caps the pool's GPUs in any period (None: no cap).
+    """
+
+    gpu_type: str
+    on_demand: float
+    reserved: Mapping[str, float]
+    spot: float | None = None
+    spot_max_share: float = 0.0
+    spot_interruption: float = 0.0
+    cloud: str = ""
+    max_gpus: float | None = None
+
+    @property
+    def name(self) -> str:
+        """``gpu_type`` or ``gpu_type@cloud``."""
+        return f"{self.gpu_type}@{self.cloud}" if self.cloud else self.gpu_type
+
+
+@dataclass(frozen=True)
+class Route:
+    """One way to serve a workload.
+
+    ``kind`` is ``api`` (prices per token [USD/token]; batch prices already applied),
+    ``selfhost`` (on ``pool`` at ``output_tokens_per_gpu_hour`` [tokens/GPU-h], after the SLO
+    derate and the utilization target; whole replicas of ``gpus_per_replica`` in MILP mode) or
+    ``provisioned`` (a :class:`ProvisionedThroughput` commitment by name). ``tier`` labels the
+    route for minimum-share limits; ``max_share`` caps the share of the workload it may take
+    (e.g. the part of the traffic that tolerates a batch API's delay).
+    """
+
+    name: str
+    kind: str
+    tier: str = ""
+    usd_per_input_token: float = 0.0
+    usd_per_cached_input_token: float = 0.0
+    usd_per_output_token: float = 0.0
+    pool: str = ""
+    output_tokens_per_gpu_hour: float = 0.0
+    gpus_per_replica: int = 1
+    commitment: str = ""
+    max_share: float = 1.0
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A task class with its allowed routes and limits.
+
+    ``min_share`` maps a tier to the share of the workload's tokens that must go to routes of
+    that tier in every period. ``unserved_usd_per_million_tokens`` prices demand left unserved
+    (None: every token must be served, and a shortfall makes the model infeasible).
+    """
+
+    name: str
+    routes: tuple[Route, ...]
+    min_share: Mapping[str, float] = field(default_factory=dict)
+    unserved_usd_per_million_tokens: float | None = None
+
+
+@dataclass(frozen=True)
+class ProvisionedThroughput:
+    """A provisioned-throughput API commitment: units of ``tokens_per_minute_per_unit`` [tokens/min]
+    (input + cached input + output) bought for the whole horizon at ``usd_per_unit_hour``."""
+
+    name: str
+    model: str
+    tokens_per_minute_per_unit: float
+    usd_per_unit_hour: float
+    max_units: float | None = None
+
+
+@dataclass
+class PlanProblem:
+    """Pools, workloads, commitments and demand scenarios for :func:`planner.optimize.plan`.
+
+    Attributes
+    ----------
+    pools, workloads, provisioned : list
+        :class:`Pool`, :class:`Workload`, :class:`ProvisionedThroughput`.
+    demand : pandas.DataFrame
+        ``workload, ds, scenario, input_tokens, cached_input_tokens, output_tokens``
+        [tokens per period].
+    gpu_demand : pandas.DataFrame
+        ``pool, ds, scenario, gpus`` [GPUs busy on average in the period]: work that needs GPUs
+        of a pool directly (training, batch jobs); may be empty.
+    weights : pandas.Series, optional
+        Scenario -> probability weight (equal when None).
+    freq : str
+        pandas frequency of ``ds``.
+    block : str
+        pandas frequency at whose starts reservations may begin and the plan is reported.
+    terms : dict
+        Term name -> length [months] for the pools' reserved prices.
+    charge_full_term : bool
+        Charge a reservation for its whole term even where it runs past the horizon (default:
+        only the part inside the horizon, i.e. the horizon's share of the commitment).
+    selfhost_fixed_usd_per_month : float
+        Cost of running self-hosting at all (on/off; binary in MILP mode) [USD/month].
+    integer : bool
+        Whole GPUs, provisioned units and replicas (MILP).
+    cvar_alpha, cvar_weight : float
+        Objective ``(1 - cvar_weight) E[cost] + cvar_weight CVaR_alpha[cost]``.
+    service_level : float, optional
+        Share of each workload's demand that must be served in every scenario.
+    history : pandas.DataFrame
+        ``pool, ds, gpus`` recent GPU usage for the recommenders' rule (may be empty).
+    source : str
+        Where the problem came from (a file name), for messages.
+    """
+
+    pools: list[Pool]
+    workloads: list[Workload]
+    demand: pd.DataFrame
+    provisioned: list[ProvisionedThroughput] = field(default_factory=list)
+    gpu_demand: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["pool", "ds", "scenario", "gpus"]))
+    weights: pd.Series | None = None
+    freq: str = "h"
+    block: str = "MS"
+    terms: Mapping[str, int] = field(default_factory=lambda: dict(TERMS))
+    charge_full_term: bool = False
+    selfhost_fixed_usd_per_month: float = 0.0
+    integer: bool = False
+    cvar_alpha: float = 0.9
+    cvar_weight: float = 0.0
+    service_level: float | None = None
+    history: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["pool", "ds", "gpus"]))
+    source: str = "problem"
+
+    def validate(self) -> PlanProblem:
+        """Check prices, shares, names and demand; raise :class:`InputError` naming what is wrong."""
+        at = self.source
+        pools = {p.name: p for p in self.pools}
+        if len(pools) != len(self.pools):
+            raise InputError(f"{at}: pools: two pools share a name; give each gpu_type@cloud once")
+        for p in self.pools:
+            prices = {"on_demand": p.on_demand, "spot": p.spot or 0.0,
+                      **{f"reserved {t}": v for t, v in p.reserved.items()}}
+            for key, v in prices.items():
+                if not np.isfinite(v) or v < 0:
+                    raise InputError(f"{at}: pool {p.name}: {key} price must be a finite number >= 0 [USD/GPU-h], got {v}")
+            unknown = set(p.reserved) - set(self.terms)
+            if unknown:
+                raise InputError(f"{at}: pool {p.name}: unknown reservation terms {sorted(unknown)}; known {sorted(self.terms)}")
+            if not 0 <= p.spot_max_share <= 1 or not 0 <= p.spot_interruption < 1:
+                raise InputError(f"{at}: pool {p.name}: spot_max_share must be in [0, 1] and spot_interruption in [0, 1)")
+        commitments = {c.name: c for c in self.provisioned}
+        for c in self.provisioned:
+            if c.tokens_per_minute_per_unit <= 0 or c.usd_per_unit_hour < 0:
+                raise InputError(f"{at}: provisioned {c.name}: expected tokens_per_minute_per_unit > 0 and "
+                                 f"usd_per_unit_hour >= 0, got {c.tokens_per_minute_per_unit}, {c.usd_per_unit_hour}")
+        names = [w.name for w in self.workloads]
+        if len(set(names)) != len(names):
+            raise InputError(f"{at}: workloads: names must be unique, got {names}")
+        for w in self.workloads:
+            where = f"{at}: workload {w.name}"
+            if not w.routes:
+                raise InputError(f"{where}: no routes; give at least one api, selfhost or provisioned route")
+            tiers = {r.tier for r in w.routes}
+            for tier, share in w.min_share.items():
+                if not 0 <= share <= 1:
+                    raise InputError(f"{where}: min_share {tier}: {share:g} is not a share in [0, 1]; "
+                                     "constraint groups min_share and demand balance (shares add up to 1) conflict")
+                if share > 0 and tier not in tiers:
+                    raise InputError(f"{where}: min_share {tier}: no route has tier {tier!r} (tiers: {sorted(tiers - {''})})")
+            if sum(w.min_share.values()) > 1 + 1e-9:
+                raise InputError(f"{where}: min_share adds up to {sum(w.min_share.values()):g} > 1; constraint groups "
+                                 f"min_share {sorted(w.min_share)} and demand balance conflict")
+            if w.unserved_usd_per_million_tokens is not None and w.unserved_usd_per_million_tokens < 0:
+                raise InputError(f"{where}: unserved_usd_per_million_tokens must be >= 0")
+            for r in w.routes:
+                if r.kind == "api":
+                    costs = (r.usd_per_input_token, r.usd_per_cached_input_token, r.usd_per_output_token)
+                    if any(not np.isfinite(c) or c < 0 for c in costs):
+                        raise InputError(f"{where}: route {r.name}: token prices must be >= 0 [USD/token], got {costs}")
+                elif r.kind == "selfhost":
+                    if r.pool not in pools:
+                        raise InputError(f"{where}: route {r.name} runs on pool {r.pool!r}, which is not among the pools "
+                                         f"{sorted(pools)}; constraint groups route and pool capacity conflict")
+                    if pools[r.pool].max_gpus == 0:
+                        raise InputError(f"{where}: route {r.name} needs pool {r.pool}, whose max_gpus is 0: "
+                                         "constraint groups route and pool capacity conflict")
+                    if r.output_tokens_per_gpu_hour <= 0:
+                        raise InputError(f"{where}: route {r.name}: output_tokens_per_gpu_hour must be > 0")
+                elif r.kind == "provisioned":
+                    if r.commitment not in commitments:
+                        raise InputError(f"{where}: route {r.name} names provisioned commitment {r.commitment!r}; "
+                                         f"known: {sorted(commitments)}")
+                else:
+                    raise InputError(f"{where}: route {r.name}: kind must be api, selfhost or provisioned, got {r.kind!r}")
+        need = ["workload", "ds", "scenario", "input_tokens", "cached_input_tokens", "output_tokens"]
+        missing = [c for c in need if c not in self.demand.columns]
+        if missing:
+            raise InputError(f"{at}: demand: the following columns are missing: {missing}")
+        for col in need[3:]:
+            values = pd.to_numeric(self.demand[col], errors="coerce")
+            bad = values.isna() | (values < 0)
+            if bad.any():
+                row = int(np.flatnonzero(bad.to_numpy())[0])
+                raise InputError(f"{at}: demand: column {col!r} at row {row + 1} is {self.demand[col].iloc[row]!r}; "
+                                 "expected a token count >= 0")
+        unknown = set(self.demand["workload"]) - set(names)
+        if unknown:
+            raise InputError(f"{at}: demand names workloads {sorted(unknown)} that are not defined")
+        if len(self.gpu_demand):
+            unknown = set(self.gpu_demand["pool"]) - set(pools)
+            if unknown:
+                raise InputError(f"{at}: gpu_demand names pools {sorted(unknown)}; known {sorted(pools)}")
+            if (pd.to_numeric(self.gpu_demand["gpus"], errors="coerce").fillna(-1) < 0).any():
+                raise InputError(f"{at}: gpu_demand: column 'gpus' must be a number >= 0 [GPUs]")
+        if not 0 < self.cvar_alpha < 1 or not 0 <= self.cvar_weight <= 1:
+            raise InputError(f"{at}: risk: expected 0 < cvar_alpha < 1 and 0 <= cvar_weight <= 1")
+        if self.service_level is not None and not 0 <= self.service_level <= 1:
+            raise InputError(f"{at}: risk.service_level must be a share in [0, 1]")
+        if self.selfhost_fixed_usd_per_month < 0:
+            raise InputError(f"{at}: selfhost_fixed_usd_per_month must be >= 0")
+        return self
+
+
+# ---------------------------------------------------------------------------------------------
+# YAML configuration
+
+_NUM = (int, float)
+_DEMAND = {"history": str, "unique_id": str, "scale": _NUM, "paths": str}
+#: Schema of a ``planner plan`` configuration file.
+SCHEMA: dict = {
+    "name": str, "description": str, "freq": str, "periods": int, "block": str, "slices": int,
+    "scenarios": int, "seed": int, "integer": bool, "charge_full_term": bool,
+    "selfhost_fixed_usd_per_month": _NUM, "terms": dict,
+    "risk": {"cvar_alpha": _NUM, "cvar_weight": _NUM, "service_level": _NUM},
+    "pools": [{
+        "gpu_type": str, "cloud": str, "on_demand_usd_per_gpu_hour": _NUM, "reserved_usd_per_gpu_hour": dict,
+        "spot_usd_per_gpu_hour": _NUM, "spot_max_share": _NUM, "spot_interruption": _NUM, "max_gpus": _NUM,
+        "terms": list, "demand": _DEMAND,
+    }],
+    "workloads": [{
+        "name": str, "demand": _DEMAND,
+        "tokens_per_request": {"input": _NUM, "cached_input": _NUM, "output": _NUM},
+        "min_share": dict, "unserved_usd_per_million_tokens": _NUM, "must_serve": bool,
+        "routes": [{
+            "api": str, "batch": bool, "tier": str, "selfhost": str, "gpu_type": str, "cloud": str,
+            "precision": str, "slo_derate": _NUM, "utilization": _NUM, "provisioned": str,
+            "input_tokens": _NUM, "output_tokens": _NUM, "output_tokens_per_gpu_hour": _NUM,
+        }],
+    }],
+    "provisioned": [{"name": str, "model": str, "tokens_per_minute_per_unit": _NUM, "usd_per_unit_hour": _NUM,
+                     "max_units": _NUM}],
+    "compare": [{"name": str, "reserve": dict, "provisioned": dict}],
+}
+
+
+def load_problem(config: str | Path | Mapping) -> tuple[PlanProblem, dict]:
+    """Build a :class:`PlanProblem` from a ``planner plan`` YAML file (or the same mapping).
+
+    Demand ``history`` files are long format ``unique_id, ds, y`` (``unique_id`` selects a
+    series; several are added up); workload histories count requests per period and are turned
+    into tokens with ``tokens_per_request``; pool histories count GPUs busy per period. Each is
+    forecast ``periods`` ahead with ``scenarios`` sample paths by :func:`planner.forecast.forecast`,
+    so every workload and pool shares the scenario index. A ``paths`` file (``ds, sample, y``,
+    e.g. saved forecast paths) is used as the scenarios directly.
+
+    Returns
+    -------
+    problem : PlanProblem
+    options : dict
+        Settings that are not part of the problem: ``slices``, ``compare`` options, ``name``.
+    """
+    from planner import catalog
+
+    if isinstance(config, Mapping):
+        data, file, base = dict(config), "config", Path.cwd()
+    else:
+        file, base = str(config), Path(config).resolve().parent
+        data = load_mapping(config, "plan configuration", InputError)
+    check_schema(data, SCHEMA, file, "", InputError)
+    for key in ("pools", "workloads"):
+        if key not in data:
+            raise InputError(f"{file}: missing key {key}")
+    terms = {**TERMS, **{str(k): int(v) for k, v in (data.get("terms") or {}).items()}}
+    freq = data.get("freq", "h")
+    periods, n_scen, seed = data.get("periods", 0), data.get("scenarios", 50), data.get("seed", 0)
+    series_cache: dict = {}
+
+    def scenarios(spec: dict, at: str) -> pd.DataFrame:  # ds, scenario, y
+        return _demand_paths(spec, base, file, at, freq, periods, n_scen, seed, series_cache)
+
+    pools, gpu_rows = [], []
+    for i, spec in enumerate(data["pools"]):
+        at = f"pools[{i}]"
+        if "gpu_type" not in spec:
+            raise InputError(f"{file}: {at}: missing key gpu_type")
+        try:
+            offer = catalog.gpu_offer(spec["gpu_type"], spec.get("cloud"))
+        except InputError as exc:
+            if "on_demand_usd_per_gpu_hour" not in spec:
+                raise InputError(f"{file}: {at}: {exc}; or give on_demand_usd_per_gpu_hour") from None
+            offer = {}
+        od = float(spec.get("on_demand_usd_per_gpu_hour", offer.get("on_demand_usd_per_gpu_hour", np.nan)))
+        given = spec.get("reserved_usd_per_gpu_hour") or {}
+        wanted = spec.get("terms", [t for t in ("1y", "3y") if t in terms])
+        reserved = {}
+        for t in wanted:
+            if t in given:
+                reserved[t] = float(given[t])
+            elif f"reserved_{t}_usd_per_gpu_hour" in offer:
+                reserved[t] = float(offer[f"reserved_{t}_usd_per_gpu_hour"])
+            else:
+                raise InputError(f"{file}: {at}.reserved_usd_per_gpu_hour: no price for term {t!r}")
+        spot = spec.get("spot_usd_per_gpu_hour", offer.get("spot_usd_per_gpu_hour"))
+        spot = None if spot is None or not np.isfinite(spot) else float(spot)
+        availability = offer.get("spot_availability")
+        interruption = offer.get("spot_interruption_rate")
+        pool = Pool(
+            gpu_type=offer.get("gpu_type", spec["gpu_type"]), cloud=spec.get("cloud", ""), on_demand=od,
+            reserved=reserved, spot=spot,
+            spot_max_share=float(spec.get("spot_max_share", availability if spot is not None and availability == availability
+                                                            and availability is not None else 0.0)),
+            spot_interruption=float(spec.get("spot_interruption", interruption if interruption == interruption
+                                                                  and interruption is not None else 0.0)),
+            max_gpus=spec.get("max_gpus"))
+        pools.append(pool)
+        if "demand" in spec:
+            paths = scenarios(spec["demand"], f"{at}.demand")
+            gpu_rows.append(paths.rename(columns={"y": "gpus"}).assign(pool=pool.name))
+    by_type = {}
+    for p in pools:
+        by_type.setdefault(p.gpu_type.lower(), p.name)
+        by_type[p.name.lower()] = p.name
+    provisioned = []
+    for i, spec in enumerate(data.get("provisioned") or []):
+        for key in ("name", "model", "tokens_per_minute_per_unit", "usd_per_unit_hour"):
+            if key not in spec:
+                raise InputError(f"{file}: provisioned[{i}]: missing key {key}")
+        provisioned.append(ProvisionedThroughput(spec["name"], spec["model"], float(spec["tokens_per_minute_per_unit"]),
+                                                 float(spec["usd_per_unit_hour"]), spec.get("max_units")))
+    workloads, demand_rows = [], []
+    for i, spec in enumerate(data["workloads"]):
+        at = f"workloads[{i}]"
+        for key in ("name", "demand", "tokens_per_request", "routes"):
+            if key not in spec:
+                raise InputError(f"{file}: {at}: missing key {key}")
+        routes = tuple(_route(r, f"{file}: {at}.routes[{j}]", by_type, spec["tokens_per_request"])
+                       for j, r in enumerate(spec["routes"]))
+        penalty = None if spec.get("must_serve") else spec.get("unserved_usd_per_million_tokens")
+        if penalty is None and not spec.get("must_serve"):
+            penalty = UNSERVED_MULTIPLE * _max_route_cost_per_million(routes, spec["tokens_per_request"], pools)
+        workloads.append(Workload(spec["name"], routes, {str(k): float(v) for k, v in (spec.get("min_share") or {}).items()},
+                                  penalty))
+        tpr = spec["tokens_per_request"]
+        paths = scenarios(spec["demand"], f"{at}.demand")
+        demand_rows.append(pd.DataFrame({
+            "workload": spec["name"], "ds": paths["ds"], "scenario": paths["scenario"],
+            "input_tokens": paths["y"] * tpr.get("input", 0), "cached_input_tokens": paths["y"] * tpr.get("cached_input", 0),
+            "output_tokens": paths["y"] * tpr.get("output", 0)}))
+    risk = data.get("risk") or {}
+    problem = PlanProblem(
+        pools=pools, workloads=workloads, provisioned=provisioned, demand=pd.concat(demand_rows, ignore_index=True),
+        gpu_demand=pd.concat(gpu_rows, ignore_index=True) if gpu_rows else PlanProblem.__dataclass_fields__[
+            "gpu_demand"].default_factory(),
+        freq=freq, block=data.get("block", "MS"), terms=terms, charge_full_term=data.get("charge_full_term", False),
+        selfhost_fixed_usd_per_month=float(data.get("selfhost_fixed_usd_per_month", 0.0)),
+        integer=data.get("integer", False), cvar_alpha=float(risk.get("cvar_alpha", 0.9)),
+        cvar_weight=float(risk.get("cvar_weight", 0.0)), service_level=risk.get("service_level"), source=file)
+    hist = [h.assign(pool=p.name) for p, spec in zip(pools, data["pools"], strict=True) if "demand" in spec
+            for h in [series_cache.get(("recent", _key(spec["demand"], base)))] if h is not None]
+    if hist:
+        problem.history = pd.concat(hist, ignore_index=True)
+    options = {"name": data.get("name", Path(file).stem), "slices": data.get("slices", 8),
+               "compare": data.get("compare") or []}
+    return problem.validate(), options
+
+
+def _key(spec: dict, base: Path) -> tuple:
+    return (str((base / spec.get("history", spec.get("paths", ""))).resolve()), spec.get("unique_id"))
+
+
+def _demand_paths(spec: dict, base: Path, file: str, at: str, freq: str, periods: int, n_scen: int, seed: int,
+                  cache: dict) -> pd.DataFrame:
+    """Scenarios ``ds, scenario, y`` for one demand spec (forecast paths of its history, or a paths file)."""
+    from planner.forecast import forecast
+
+    if ("history" in spec) == ("paths" in spec):
+        raise InputError(f"{file}: {at}: give exactly one of history or paths")
+    key = _key(spec, base)
+    path = Path(key[0])
+    if not path.is_file():
+        raise InputError(f"{file}: {at}: {path}: no such file")
+    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    need = ["ds", "sample", "y"] if "paths" in spec else ["unique_id", "ds", "y"]
+    missing = [c for c in need if c not in frame.columns]
+    if missing:
+        raise InputError(f"{path}: the following columns are missing: {missing} (named in {file}: {at})")
+    if spec.get("unique_id") is not None:
+        if "unique_id" not in frame.columns or not (frame["unique_id"] == spec["unique_id"]).any():
+            known = sorted(frame["unique_id"].unique())[:10] if "unique_id" in frame.columns else []
+            raise InputError(f"{path}: no series {spec['unique_id']!r} (named in {file}: {at}.unique_id); known: {known}")
+        frame = frame[frame["unique_id"] == spec["unique_id"]]
+    frame = frame.assign(ds=pd.to_datetime(frame["ds"], errors="coerce"), y=pd.to_numeric(frame["y"], errors="coerce"))
+    bad = frame["ds"].isna() | frame["y"].isna() | (frame["y"] < 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"{path}: row {row + 1}: expected a timestamp in 'ds' and a number >= 0 in 'y' "
+                         f"(named in {file}: {at})")
+    scale = float(spec.get("scale", 1.0))
+    if "paths" in spec:
+        out = frame.groupby(["sample", "ds"], as_index=False)["y"].sum().rename(columns={"sample": "scenario"})
+        return out.assign(y=out["y"] * scale)
+    if periods <= 0:
+        raise InputError(f"{file}: periods: give the horizon [periods] to forecast {at}.history")
+    if key not in cache:
+        pool = frame.groupby("ds", as_index=False)["y"].sum().assign(unique_id="series")
+        result = forecast(pool[["unique_id", "ds", "y"]], h=periods, freq=freq, n_paths=n_scen, seed=seed)
+        cache[key] = result.paths.rename(columns={"sample": "scenario"})[["ds", "scenario", "y"]]
+        recent = pool[pool["ds"] > pool["ds"].max() - pd.Timedelta(days=30)]
+        cache[("recent", key)] = pd.DataFrame({"ds": recent["ds"], "gpus": recent["y"] * scale})
+    out = cache[key]
+    return out.assign(y=out["y"] * scale)
+
+
+def _route(spec: dict, at: str, pools: dict, tokens: dict) -> Route:
+    from planner import catalog
+    from planner.catalog.throughput import DEFAULT_SLO_DERATE
+
+    kinds = [k for k in ("api", "selfhost", "provisioned") if k in spec]
+    if len(kinds) != 1:
+        raise InputError(f"{at}: give exactly one of api, selfhost or provisioned")
+    kind, tier = kinds[0], spec.get("tier", "")
+    if kind == "api":
+        price, batch = catalog.model_price(spec["api"]), spec.get("batch", False)
+
+        def per(kind_: str) -> float:
+            value = price.get(f"batch_{kind_}_usd_per_token" if batch else f"{kind_}_usd_per_token")
+            if value is None or value != value:
+                if batch:
+                    raise InputError(f"{at}: {spec['api']} has no batch price in the catalog; drop batch: true")
+                return float("nan")
+            return float(value)
+
+        inp, out = per("input"), per("output")
+        cached = price.get("cache_read_usd_per_token")
+        cached = float(cached) * (0.5 if batch else 1.0) if cached == cached and cached is not None else inp
+        return Route(f"api:{spec['api']}{' (batch)' if batch else ''}", "api", tier, inp, cached, out)
+    if kind == "provisioned":
+        return Route(f"provisioned:{spec['provisioned']}", "provisioned", tier, commitment=spec["provisioned"])
+    gpu = spec.get("gpu_type")
+    if gpu is None:
+        raise InputError(f"{at}: missing key gpu_type for the selfhost route")
+    pool = pools.get(f"{gpu}@{spec['cloud']}".lower() if spec.get("cloud") else gpu.lower())
+    if pool is None:
+        pool = catalog.gpus._normalise(pd.Series([gpu])).iloc[0]
+        pool = pools.get(pool.lower(), pool)
+    if "output_tokens_per_gpu_hour" in spec:
+        per_gpu_hour, gpus_per_replica = float(spec["output_tokens_per_gpu_hour"]), 1
+    else:
+        tp = catalog.throughput(spec["selfhost"], gpu, spec.get("precision", "fp8"),
+                                input_tokens=spec.get("input_tokens", tokens.get("input", 0) + tokens.get("cached_input", 0)),
+                                output_tokens=spec.get("output_tokens", tokens.get("output", 1)) or 1,
+                                slo_derate=spec.get("slo_derate", DEFAULT_SLO_DERATE))
+        per_gpu_hour, gpus_per_replica = tp.output_tokens_per_gpu_hour, tp.gpus_per_replica
+    utilization = spec.get("utilization", 0.7)
+    if not 0 < utilization <= 1:
+        raise InputError(f"{at}.utilization: expected a share in (0, 1], got {utilization}")
+    return Route(f"selfhost:{spec['selfhost']}@{pool}", "selfhost", tier, pool=pool,
+                 output_tokens_per_gpu_hour=per_gpu_hour * utilization, gpus_per_replica=gpus_per_replica)
+
+
+def _max_route_cost_per_million(routes: tuple[Route, ...], tokens: dict, pools: list[Pool]) -> float:
+    """The workload's most expensive route [USD per million tokens of its mix] (for the unserved price)."""
+    total = sum(tokens.get(k, 0) for k in ("input", "cached_input", "output")) or 1.0
+    od = {p.name: p.on_demand for p in pools}
+    costs = [1.0]
+    for r in routes:
+        if r.kind == "api":
+            per_request = (tokens.get("input", 0) * r.usd_per_input_token + tokens.get("cached_input", 0)
+                           * r.usd_per_cached_input_token + tokens.get("output", 0) * r.usd_per_output_token)
+            costs.append(per_request / total * 1e6)
+        elif r.kind == "selfhost" and r.pool in od:
+            costs.append(od[r.pool] / r.output_tokens_per_gpu_hour * tokens.get("output", 0) / total * 1e6)
+    return float(max(costs))
