@@ -329,7 +329,7 @@ def test_notebooks_needing_later_modules(name, module, function, issue, tmp_path
         pytest.skip(f"{name} needs {module}.{function} ({issue}), not on main yet")
     params = {
         "commitment_comparison": {"history_file": str(samples / "philly_busy_nodes_hourly.csv"), "horizon": "168"},
-        "capacity_plan": {"config_file": str(ROOT / "examples" / "plan.yaml")},
+        "capacity_plan": {"config_file": str(ROOT / "plans" / "servegen.yaml"), "scenarios": "4", "periods": "48"},
         "whatif_scenarios": {"scenario_files": json.dumps([str(p) for p in sorted((ROOT / "scenarios").glob("*.yaml"))[:2]]),
                              "draws": "50"},
     }[name]

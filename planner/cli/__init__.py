@@ -20,7 +20,8 @@ from planner.exceptions import InputError, PlannerError
 __all__ = ["main", "COMMANDS"]
 
 #: Subcommand modules of :mod:`planner.cli`, in the order ``planner --help`` lists them.
-COMMANDS: tuple[str, ...] = ("ingest", "usage", "catalog", "forecast", "commit", "simulate", "report", "monthly")
+COMMANDS: tuple[str, ...] = ("ingest", "usage", "catalog", "forecast", "commit", "plan", "simulate", "report",
+                             "monthly")
 
 
 def build_parser() -> argparse.ArgumentParser:

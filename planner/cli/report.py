@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from planner.cli._common import print_table
 from planner.exceptions import InputError
@@ -40,7 +41,15 @@ def _run(args: argparse.Namespace) -> int:
     for key, value in args.parameter or ():
         if key in params:
             raise InputError(f"parameter {key!r} given twice")
-        params[key] = value
+        params[key] = _absolute(key, value)
     report = render_report(args.name, params, args.output_dir, date=args.date)
     print(f"wrote {report.html} and {report.notebook.name} ({report.seconds:.1f} s)")
     return 0
+
+
+def _absolute(key: str, value: str) -> str:
+    """Make a relative path parameter (``*_file``, ``*_path``, ``*_dir``) absolute: notebooks run
+    in a folder of their own, so a path the user typed relative to here must not be read there."""
+    if key.endswith(("_file", "_path", "_dir")) and value and not Path(value).is_absolute() and Path(value).exists():
+        return str(Path(value).resolve())
+    return value

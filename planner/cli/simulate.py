@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
 from pathlib import Path
 
-from planner.cli._common import print_table
+from planner.cli._common import atomic_dir, print_table
 
 __all__ = ["register"]
 
@@ -42,9 +40,7 @@ def _run(args: argparse.Namespace) -> int:
     scenarios = [load_scenario(f) for f in [args.scenario, *args.compare]]
     result = compare(scenarios, draws=args.draws, seed=args.seed)
     out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         summary = result.summary()
         summary.to_csv(tmp / "summary.csv")
         for name, attr in (("monthly_costs", "monthly"), ("route_tokens", "tokens")):
@@ -58,12 +54,6 @@ def _run(args: argparse.Namespace) -> int:
             columns=["workload", "lever", "cost_with_usd", "cost_without_usd", "saving_usd", "scenario"])
         tornado.to_csv(tmp / "sensitivity.csv", index=False)
         (tmp / "summary.md").write_text(_markdown(summary, args))
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     print_table(summary.reset_index())
     print(f"wrote {out}/ ({len(scenarios)} scenarios x {args.draws} draws)")
     return 0

@@ -195,12 +195,14 @@ def route_coefficients(problem: PlanProblem, cells: Cells) -> tuple[np.ndarray, 
     return api, gpus, cells.tokens.sum(axis=2) / 60.0
 
 
-def reservation_window(problem: PlanProblem, cells: Cells, term: str, block: int) -> tuple[np.ndarray, float]:
-    """Blocks a reservation of ``term`` bought at ``block`` covers, and the hours it is charged [h]:
-    the whole term with ``charge_full_term``, else the part inside the horizon."""
+def reservation_window(problem: PlanProblem, cells: Cells, term: str, block: int) -> tuple[np.ndarray, float, float]:
+    """Blocks a reservation of ``term`` bought at ``block`` covers, the hours it is charged [h]
+    (the whole term with ``charge_full_term``, else the part inside the horizon) and the term's
+    hours [h]."""
     start = cells.blocks[block]
     end = start + pd.DateOffset(months=problem.terms[term])
     on = np.zeros(len(cells.blocks), bool)
     on[block:] = np.asarray(cells.blocks[block:] < end)
     term_hours = (end - start) / pd.Timedelta(hours=1)
-    return on, term_hours if problem.charge_full_term else min(term_hours, float(cells.block_hours[on].sum()))
+    charged = term_hours if problem.charge_full_term else min(term_hours, float(cells.block_hours[on].sum()))
+    return on, charged, term_hours

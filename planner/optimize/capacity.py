@@ -36,7 +36,12 @@ class Plan:
     ----------
     purchases : pandas.DataFrame
         What to buy: ``what, kind, term, start, units, unit, usd_per_unit_hour, commitment_usd``
-        (inside the horizon), ``expected_utilization, breakeven_utilization, breakeven_months``.
+        (charged inside the horizon, the cost the plan optimizes), ``term_commitment_usd`` (the
+        whole term's obligation), ``expected_utilization, breakeven_utilization, breakeven_months``.
+        Unless ``charge_full_term``, a reservation is charged for its hours inside the horizon,
+        so a 3-year term (cheaper per hour) wins whenever reserving pays: the plan does not see
+        demand after the horizon. Compare ``planner: 1y reservations only`` in
+        :func:`compare_plans`, or set ``charge_full_term``.
     capacity : pandas.DataFrame
         Per block and pool, mean GPUs: ``period, pool, reserved_gpus, on_demand_gpus, spot_gpus,
         used_gpus, reserved_utilization`` (expected over scenarios).
@@ -96,7 +101,8 @@ class Plan:
         return store.save_snapshot("plan", self.tables(), self.summary, label, replace)
 
 
-def plan(config: str | Path | dict | PlanProblem, slices: int | None | str = _CONFIG) -> Plan:
+def plan(config: str | Path | dict | PlanProblem, slices: int | None | str = _CONFIG,
+         overrides: dict | None = None) -> Plan:
     """Solve a capacity plan from a ``planner plan`` YAML file, its mapping, or a :class:`PlanProblem`.
 
     Parameters
@@ -106,12 +112,14 @@ def plan(config: str | Path | dict | PlanProblem, slices: int | None | str = _CO
     slices : int or None
         Load-duration slices per block and scenario (default: the config's ``slices``, else 8);
         None keeps every period (no aggregation).
+    overrides : dict, optional
+        Top-level configuration keys to replace (e.g. ``{"scenarios": 10}``).
 
     Returns
     -------
     Plan
     """
-    problem, options = _problem(config)
+    problem, options = _problem(config, overrides)
     cells = aggregate(problem, options.get("slices", 8) if slices == _CONFIG else slices)
     model = lp.CapacityLP(problem, cells)
     solution = model.solve()
@@ -128,7 +136,8 @@ def plan(config: str | Path | dict | PlanProblem, slices: int | None | str = _CO
     return _build_plan(problem, cells, solution, duals, baselines, options)
 
 
-def compare_plans(config: str | Path | dict | PlanProblem, slices: int | None | str = _CONFIG) -> pd.DataFrame:
+def compare_plans(config: str | Path | dict | PlanProblem, slices: int | None | str = _CONFIG,
+                  overrides: dict | None = None) -> pd.DataFrame:
     """Price commitment options on the same scenarios (``planner compare CONFIG``).
 
     Options: none (all on-demand); the planner's optimum; the optimum with one term only (each
@@ -144,7 +153,7 @@ def compare_plans(config: str | Path | dict | PlanProblem, slices: int | None | 
         p90_cost_usd, p95_cost_usd, savings_vs_on_demand_usd, savings_vs_on_demand_pct,
         expected_utilization, stranded_cost_usd, breakeven_months``.
     """
-    problem, options = _problem(config)
+    problem, options = _problem(config, overrides)
     cells = aggregate(problem, options.get("slices", 8) if slices == _CONFIG else slices)
     free = {key: None for key in _reserve_keys(problem, cells)}
     runs = {"none (all on-demand)": {"reserve": {}, "provisioned": {}}, "planner: all options": {}}
@@ -194,10 +203,10 @@ def compare_plans(config: str | Path | dict | PlanProblem, slices: int | None | 
 # ---------------------------------------------------------------------------------------------
 
 
-def _problem(config) -> tuple[PlanProblem, dict]:
+def _problem(config, overrides: dict | None = None) -> tuple[PlanProblem, dict]:
     if isinstance(config, PlanProblem):
         return config.validate(), {"name": config.source, "slices": 8, "compare": []}
-    return load_problem(config)
+    return load_problem(config, overrides)
 
 
 def _api_only_possible(problem: PlanProblem) -> bool:
@@ -283,7 +292,7 @@ def _active(problem: PlanProblem, cells: Cells, sol: dict, priced: bool = False)
     spend = np.zeros_like(units_)
     for (g, term, b), units in sol["reserve"].items():
         if units > 0:
-            on, _ = reservation_window(problem, cells, term, b)
+            on, _, _ = reservation_window(problem, cells, term, b)
             units_[on, g] += units
             spend[on, g] += units * problem.pools[g].reserved[term]
     if not priced:
@@ -307,7 +316,7 @@ def _build_plan(problem: PlanProblem, cells: Cells, sol: dict, duals: dict, base
             continue
         pool = P[g]
         price = pool.reserved[term]
-        on, hours = reservation_window(problem, cells, term, b)
+        on, hours, term_hours = reservation_window(problem, cells, term, b)
         in_cells = on[cells.block]
         r_c = active[cells.block, g]
         share = np.divide(units, r_c, out=np.zeros_like(r_c), where=r_c > 0)  # this purchase's share of reserved
@@ -316,6 +325,7 @@ def _build_plan(problem: PlanProblem, cells: Cells, sol: dict, duals: dict, base
         util = used / held if held > 0 else float("nan")
         rows.append({"what": f"{pool.name} reserved {term}", "kind": "reserved", "term": term, "start": periods[b],
                      "units": units, "unit": "GPUs", "usd_per_unit_hour": price, "commitment_usd": units * price * hours,
+                     "term_commitment_usd": units * price * term_hours,
                      "expected_utilization": util, "breakeven_utilization": price / pool.on_demand if pool.on_demand else np.nan,
                      "breakeven_months": problem.terms[term] * price / (pool.on_demand * util) if util > 0 else np.nan})
     api_cost, _, tpm = route_coefficients(problem, cells)
@@ -328,10 +338,11 @@ def _build_plan(problem: PlanProblem, cells: Cells, sol: dict, duals: dict, base
         rows.append({"what": f"provisioned {c.name} ({c.model})", "kind": "provisioned", "term": "horizon",
                      "start": periods[0], "units": units, "unit": f"x {c.tokens_per_minute_per_unit:g} tokens/min",
                      "usd_per_unit_hour": c.usd_per_unit_hour, "commitment_usd": units * c.usd_per_unit_hour * cells.horizon_hours,
+                     "term_commitment_usd": units * c.usd_per_unit_hour * cells.horizon_hours,
                      "expected_utilization": used / held if held else np.nan, "breakeven_utilization": np.nan,
                      "breakeven_months": np.nan})
     purchases = pd.DataFrame(rows, columns=["what", "kind", "term", "start", "units", "unit", "usd_per_unit_hour",
-                                            "commitment_usd", "expected_utilization", "breakeven_utilization",
+                                            "commitment_usd", "term_commitment_usd", "expected_utilization", "breakeven_utilization",
                                             "breakeven_months"])
 
     # capacity per block and pool (expected mean GPUs over the block's hours)

@@ -169,7 +169,7 @@ class CapacityLP:
         for g, pool in enumerate(P):
             for term, price in pool.reserved.items():
                 for b in range(B):
-                    on, hours = reservation_window(problem, cells, term, b)
+                    on, hours, _ = reservation_window(problem, cells, term, b)
                     var = m.add_variable(f"R_{g}_{term}_{b}", lowBound=0)
                     self.reserve[(g, term, b)] = var
                     self.first_cost.append((var, price * hours))

@@ -275,10 +275,11 @@ class PlanProblem:
 # YAML configuration
 
 _NUM = (int, float)
-_DEMAND = {"history": str, "unique_id": str, "scale": _NUM, "paths": str}
+_DEMAND = {"history": str, "unique_id": str, "scale": _NUM, "paths": str, "usage": str, "mapping": str,
+           "metric": str, "where": dict}
 #: Schema of a ``planner plan`` configuration file.
 SCHEMA: dict = {
-    "name": str, "description": str, "freq": str, "periods": int, "block": str, "slices": int,
+    "name": str, "description": str, "freq": str, "periods": int, "start": str, "block": str, "slices": int,
     "scenarios": int, "seed": int, "integer": bool, "charge_full_term": bool,
     "selfhost_fixed_usd_per_month": _NUM, "terms": dict,
     "risk": {"cvar_alpha": _NUM, "cvar_weight": _NUM, "service_level": _NUM},
@@ -294,7 +295,7 @@ SCHEMA: dict = {
         "routes": [{
             "api": str, "batch": bool, "tier": str, "selfhost": str, "gpu_type": str, "cloud": str,
             "precision": str, "slo_derate": _NUM, "utilization": _NUM, "provisioned": str,
-            "input_tokens": _NUM, "output_tokens": _NUM, "output_tokens_per_gpu_hour": _NUM,
+            "input_tokens": _NUM, "output_tokens": _NUM, "output_tokens_per_gpu_hour": _NUM, "max_share": _NUM,
         }],
     }],
     "provisioned": [{"name": str, "model": str, "tokens_per_minute_per_unit": _NUM, "usd_per_unit_hour": _NUM,
@@ -303,15 +304,27 @@ SCHEMA: dict = {
 }
 
 
-def load_problem(config: str | Path | Mapping) -> tuple[PlanProblem, dict]:
+def load_problem(config: str | Path | Mapping, overrides: Mapping | None = None) -> tuple[PlanProblem, dict]:
     """Build a :class:`PlanProblem` from a ``planner plan`` YAML file (or the same mapping).
 
-    Demand ``history`` files are long format ``unique_id, ds, y`` (``unique_id`` selects a
-    series; several are added up); workload histories count requests per period and are turned
-    into tokens with ``tokens_per_request``; pool histories count GPUs busy per period. Each is
-    forecast ``periods`` ahead with ``scenarios`` sample paths by :func:`planner.forecast.forecast`,
-    so every workload and pool shares the scenario index. A ``paths`` file (``ds, sample, y``,
-    e.g. saved forecast paths) is used as the scenarios directly.
+    A demand is a ``history`` file in long format ``unique_id, ds, y`` (``unique_id`` selects a
+    series; several are added up), or a ``usage`` export read by :func:`planner.usage.read_usage`
+    (with an optional reader ``mapping`` file, the ``metric`` to plan for and ``where`` dimension
+    filters), or a ``paths`` file (``ds, sample, y``, e.g. saved forecast paths) used as the
+    scenarios directly. Workload demand counts requests per period, turned into tokens with
+    ``tokens_per_request``; pool demand counts GPUs busy per period. Histories are forecast
+    ``periods`` ahead with ``scenarios`` sample paths by :func:`planner.forecast.forecast`, so
+    every workload and pool shares the scenario index; forecasts from histories that end at
+    different times are laid on one horizon by position (from ``start`` when given), with a
+    warning.
+
+    Parameters
+    ----------
+    config : str, pathlib.Path or mapping
+        The YAML file (relative paths inside it are relative to it) or its mapping (relative to
+        the working directory).
+    overrides : mapping, optional
+        Top-level keys replacing the file's (e.g. ``{"scenarios": 10, "periods": 48}``).
 
     Returns
     -------
@@ -326,6 +339,7 @@ def load_problem(config: str | Path | Mapping) -> tuple[PlanProblem, dict]:
     else:
         file, base = str(config), Path(config).resolve().parent
         data = load_mapping(config, "plan configuration", InputError)
+    data.update(overrides or {})
     check_schema(data, SCHEMA, file, "", InputError)
     for key in ("pools", "workloads"):
         if key not in data:
@@ -406,6 +420,8 @@ def load_problem(config: str | Path | Mapping) -> tuple[PlanProblem, dict]:
             "workload": spec["name"], "ds": paths["ds"], "scenario": paths["scenario"],
             "input_tokens": paths["y"] * tpr.get("input", 0), "cached_input_tokens": paths["y"] * tpr.get("cached_input", 0),
             "output_tokens": paths["y"] * tpr.get("output", 0)}))
+    frames = _align([*demand_rows, *gpu_rows], data.get("start"), freq, file)
+    demand_rows, gpu_rows = frames[:len(demand_rows)], frames[len(demand_rows):]
     risk = data.get("risk") or {}
     problem = PlanProblem(
         pools=pools, workloads=workloads, provisioned=provisioned, demand=pd.concat(demand_rows, ignore_index=True),
@@ -415,7 +431,8 @@ def load_problem(config: str | Path | Mapping) -> tuple[PlanProblem, dict]:
         selfhost_fixed_usd_per_month=float(data.get("selfhost_fixed_usd_per_month", 0.0)),
         integer=data.get("integer", False), cvar_alpha=float(risk.get("cvar_alpha", 0.9)),
         cvar_weight=float(risk.get("cvar_weight", 0.0)), service_level=risk.get("service_level"), source=file)
-    hist = [h.assign(pool=p.name) for p, spec in zip(pools, data["pools"], strict=True) if "demand" in spec
+    hist = [h.assign(pool=p.name, gpus=h["gpus"] * float(spec["demand"].get("scale", 1.0)))
+            for p, spec in zip(pools, data["pools"], strict=True) if "demand" in spec
             for h in [series_cache.get(("recent", _key(spec["demand"], base)))] if h is not None]
     if hist:
         problem.history = pd.concat(hist, ignore_index=True)
@@ -425,7 +442,50 @@ def load_problem(config: str | Path | Mapping) -> tuple[PlanProblem, dict]:
 
 
 def _key(spec: dict, base: Path) -> tuple:
-    return (str((base / spec.get("history", spec.get("paths", ""))).resolve()), spec.get("unique_id"))
+    name = spec.get("history", spec.get("paths", spec.get("usage", "")))
+    return (str((base / name).resolve()), spec.get("unique_id"), spec.get("metric"), str(spec.get("where")))
+
+
+def _history(spec: dict, base: Path, file: str, at: str, freq: str) -> tuple[Path, pd.DataFrame]:
+    """The demand spec's series as ``unique_id, ds, y`` (a long-format file or a usage export)."""
+    path = Path(_key(spec, base)[0])
+    if not path.is_file():
+        raise InputError(f"{file}: {at}: {path}: no such file")
+    if "usage" in spec:
+        from planner.usage import to_series
+
+        if "metric" not in spec:
+            raise InputError(f"{file}: {at}: give the metric to plan for with usage (e.g. metric: requests)")
+        opts = load_mapping(base / spec["mapping"], "mapping") if "mapping" in spec else {}
+        usage = _read_usage_once(path, opts)
+        for dim, value in (spec.get("where") or {}).items():
+            if dim not in usage.columns:
+                raise InputError(f"{file}: {at}.where: {dim!r} is not a usage dimension")
+            usage = usage[usage[dim] == str(value)]
+        series = to_series(usage, spec["metric"], freq=freq)
+        if series.empty:
+            raise InputError(f"{file}: {at}: no {spec['metric']!r} usage in {path} matches {spec.get('where') or {}}")
+        return path, series
+    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    need = ["ds", "sample", "y"] if "paths" in spec else ["unique_id", "ds", "y"]
+    missing = [c for c in need if c not in frame.columns]
+    if missing:
+        raise InputError(f"{path}: the following columns are missing: {missing} (named in {file}: {at})")
+    return path, frame
+
+
+_USAGE_CACHE: dict = {}
+
+
+def _read_usage_once(path: Path, opts: dict) -> pd.DataFrame:
+    """Read a usage export once per load (several workloads often share one export)."""
+    from planner.usage import read_usage
+
+    key = (str(path), path.stat().st_mtime, repr(sorted(opts.items())))
+    if key not in _USAGE_CACHE:
+        _USAGE_CACHE.clear()
+        _USAGE_CACHE[key] = read_usage(path, opts.pop("format", "auto"), **opts)
+    return _USAGE_CACHE[key]
 
 
 def _demand_paths(spec: dict, base: Path, file: str, at: str, freq: str, periods: int, n_scen: int, seed: int,
@@ -433,17 +493,14 @@ def _demand_paths(spec: dict, base: Path, file: str, at: str, freq: str, periods
     """Scenarios ``ds, scenario, y`` for one demand spec (forecast paths of its history, or a paths file)."""
     from planner.forecast import forecast
 
-    if ("history" in spec) == ("paths" in spec):
-        raise InputError(f"{file}: {at}: give exactly one of history or paths")
+    if sum(k in spec for k in ("history", "paths", "usage")) != 1:
+        raise InputError(f"{file}: {at}: give exactly one of history, usage or paths")
     key = _key(spec, base)
-    path = Path(key[0])
-    if not path.is_file():
-        raise InputError(f"{file}: {at}: {path}: no such file")
-    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    need = ["ds", "sample", "y"] if "paths" in spec else ["unique_id", "ds", "y"]
-    missing = [c for c in need if c not in frame.columns]
-    if missing:
-        raise InputError(f"{path}: the following columns are missing: {missing} (named in {file}: {at})")
+    scale = float(spec.get("scale", 1.0))
+    if key in cache:
+        out = cache[key]
+        return out.assign(y=out["y"] * scale)
+    path, frame = _history(spec, base, file, at, freq)
     if spec.get("unique_id") is not None:
         if "unique_id" not in frame.columns or not (frame["unique_id"] == spec["unique_id"]).any():
             known = sorted(frame["unique_id"].unique())[:10] if "unique_id" in frame.columns else []
@@ -455,20 +512,40 @@ def _demand_paths(spec: dict, base: Path, file: str, at: str, freq: str, periods
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(f"{path}: row {row + 1}: expected a timestamp in 'ds' and a number >= 0 in 'y' "
                          f"(named in {file}: {at})")
-    scale = float(spec.get("scale", 1.0))
     if "paths" in spec:
         out = frame.groupby(["sample", "ds"], as_index=False)["y"].sum().rename(columns={"sample": "scenario"})
-        return out.assign(y=out["y"] * scale)
-    if periods <= 0:
-        raise InputError(f"{file}: periods: give the horizon [periods] to forecast {at}.history")
-    if key not in cache:
-        pool = frame.groupby("ds", as_index=False)["y"].sum().assign(unique_id="series")
+    else:
+        if periods <= 0:
+            raise InputError(f"{file}: periods: give the horizon [periods] to forecast {at}")
+        pool = frame.groupby("ds", as_index=False)["y"].sum().assign(unique_id=at)
         result = forecast(pool[["unique_id", "ds", "y"]], h=periods, freq=freq, n_paths=n_scen, seed=seed)
-        cache[key] = result.paths.rename(columns={"sample": "scenario"})[["ds", "scenario", "y"]]
+        out = result.paths.rename(columns={"sample": "scenario"})[["ds", "scenario", "y"]]
         recent = pool[pool["ds"] > pool["ds"].max() - pd.Timedelta(days=30)]
-        cache[("recent", key)] = pd.DataFrame({"ds": recent["ds"], "gpus": recent["y"] * scale})
-    out = cache[key]
+        cache[("recent", key)] = pd.DataFrame({"ds": recent["ds"], "gpus": recent["y"]})
+    cache[key] = out
     return out.assign(y=out["y"] * scale)
+
+
+def _align(frames: list[pd.DataFrame], start: str | None, freq: str, file: str) -> list[pd.DataFrame]:
+    """Lay every scenario frame on one horizon by position: from ``start``, else from the latest
+    first period among them (histories that end at different times are forecast from their own
+    ends); warns when a frame is moved."""
+    import warnings
+
+    from planner.exceptions import PlannerWarning
+
+    firsts = [f["ds"].min() for f in frames]
+    origin = pd.Timestamp(start) if start else max(firsts)
+    out = []
+    for f, first in zip(frames, firsts, strict=True):
+        if first != origin:
+            warnings.warn(f"{file}: demand forecast from {first} is laid on the plan horizon from {origin} "
+                          "(by position)", PlannerWarning, stacklevel=3)
+            stamps = np.sort(f["ds"].unique())
+            position = np.searchsorted(stamps, f["ds"].to_numpy())
+            f = f.assign(ds=pd.date_range(origin, periods=len(stamps), freq=freq)[position])
+        out.append(f)
+    return out
 
 
 def _route(spec: dict, at: str, pools: dict, tokens: dict) -> Route:
@@ -478,7 +555,9 @@ def _route(spec: dict, at: str, pools: dict, tokens: dict) -> Route:
     kinds = [k for k in ("api", "selfhost", "provisioned") if k in spec]
     if len(kinds) != 1:
         raise InputError(f"{at}: give exactly one of api, selfhost or provisioned")
-    kind, tier = kinds[0], spec.get("tier", "")
+    kind, tier, cap = kinds[0], spec.get("tier", ""), float(spec.get("max_share", 1.0))
+    if cap > 1:
+        raise InputError(f"{at}.max_share: expected a share in [0, 1], got {cap:g}")
     if kind == "api":
         price, batch = catalog.model_price(spec["api"]), spec.get("batch", False)
 
@@ -493,9 +572,10 @@ def _route(spec: dict, at: str, pools: dict, tokens: dict) -> Route:
         inp, out = per("input"), per("output")
         cached = price.get("cache_read_usd_per_token")
         cached = float(cached) * (0.5 if batch else 1.0) if cached == cached and cached is not None else inp
-        return Route(f"api:{spec['api']}{' (batch)' if batch else ''}", "api", tier, inp, cached, out)
+        return Route(f"api:{spec['api']}{' (batch)' if batch else ''}", "api", tier, inp, cached, out, max_share=cap)
     if kind == "provisioned":
-        return Route(f"provisioned:{spec['provisioned']}", "provisioned", tier, commitment=spec["provisioned"])
+        return Route(f"provisioned:{spec['provisioned']}", "provisioned", tier, commitment=spec["provisioned"],
+                     max_share=cap)
     gpu = spec.get("gpu_type")
     if gpu is None:
         raise InputError(f"{at}: missing key gpu_type for the selfhost route")
@@ -515,7 +595,7 @@ def _route(spec: dict, at: str, pools: dict, tokens: dict) -> Route:
     if not 0 < utilization <= 1:
         raise InputError(f"{at}.utilization: expected a share in (0, 1], got {utilization}")
     return Route(f"selfhost:{spec['selfhost']}@{pool}", "selfhost", tier, pool=pool,
-                 output_tokens_per_gpu_hour=per_gpu_hour * utilization, gpus_per_replica=gpus_per_replica)
+                 output_tokens_per_gpu_hour=per_gpu_hour * utilization, gpus_per_replica=gpus_per_replica, max_share=cap)
 
 
 def _max_route_cost_per_million(routes: tuple[Route, ...], tokens: dict, pools: list[Pool]) -> float:
