@@ -202,3 +202,69 @@ def test_compare_plans_on_the_same_scenarios():
     assert (table["p95_cost_usd"] >= table["expected_cost_usd"] - 1e-6).all() or len(table) == 0
     assert by.loc["planner: 3y reservations only", "expected_cost_usd"] <= by.loc[
         "planner: 1y reservations only", "expected_cost_usd"]  # cheaper per hour inside the horizon
+
+
+# -- configuration files and the CLI -----------------------------------------------------------------
+def _config(tmp_path, samples, **extra):
+    import yaml
+
+    config = {
+        "freq": "h", "periods": 48, "block": "D", "scenarios": 4, "slices": 4,
+        "pools": [{"gpu_type": "H100", "cloud": "aws"},
+                  {"gpu_type": "A100-80GB", "cloud": "aws",
+                   "demand": {"history": str(samples / "philly_busy_nodes_hourly.csv")}}],
+        "workloads": [{
+            "name": "mid", "tokens_per_request": {"input": 325, "output": 52},
+            "demand": {"usage": str(samples / "servegen_hourly_by_model.csv"),
+                       "mapping": str(samples / "servegen.mapping.yaml"), "metric": "requests", "where": {"model": "m-mid"}},
+            "min_share": {"frontier": 0.2},
+            "routes": [{"api": "gpt-4o", "tier": "frontier"}, {"selfhost": "llama-70b", "gpu_type": "H100"},
+                       {"provisioned": "ptu", "tier": "frontier"}]}],
+        "provisioned": [{"name": "ptu", "model": "gpt-4o", "tokens_per_minute_per_unit": 2500, "usd_per_unit_hour": 1.0}],
+        "compare": [{"name": "mine", "reserve": {"H100@aws": {"1y": 50}}}],
+        **extra,
+    }
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.mark.slow
+def test_plan_and_compare_cli_on_real_samples(tmp_path, samples, capsys):
+    from planner.cli import main
+
+    config = _config(tmp_path, samples)
+    assert main(["plan", str(config), "--output", str(tmp_path / "plan")]) == 0
+    assert "laid on the plan horizon" in capsys.readouterr().err  # Philly (2017) and ServeGen (2025) histories
+    written = {p.name for p in (tmp_path / "plan").iterdir()}
+    assert {"purchases.csv", "capacity.csv", "routes.csv", "cost.csv", "unserved.csv", "shadow_prices.csv",
+            "scenarios.csv", "baselines.csv", "summary.json"} <= written
+    routes = pd.read_csv(tmp_path / "plan" / "routes.csv")
+    frontier = routes[routes["tier"] == "frontier"].groupby("period")["share"].sum()
+    assert (frontier >= 0.2 - 1e-6).all()  # the minimum share holds in every block
+    import json
+
+    summary = json.loads((tmp_path / "plan" / "summary.json").read_text())
+    assert summary["horizon"]["periods"] == 48 and summary["scenarios"] == 4
+    assert summary["savings"]["all on-demand (no commitments)"]["usd"] >= -1e-6
+    assert main(["compare", str(config), "--output", str(tmp_path / "cmp")]) == 0
+    table = pd.read_csv(tmp_path / "cmp" / "compare.csv").set_index("option")
+    assert table.loc["mine", "reserved_gpus"] == 50
+    assert table["expected_cost_usd"].min() == pytest.approx(table.loc["planner: all options", "expected_cost_usd"])
+
+
+def test_bad_config_exits_2_and_writes_nothing(tmp_path, samples, capsys):
+    from planner.cli import main
+
+    config = _config(tmp_path, samples, pools=[{"gpu_type": "H100", "cloud": "aws", "spot_max_share": 2}])
+    out = tmp_path / "never"
+    assert main(["plan", str(config), "--output", str(out)]) == 2
+    assert "spot_max_share must be in [0, 1]" in capsys.readouterr().err and not out.exists()
+    bad = tmp_path / "typo.yaml"
+    bad.write_text("pools: [{gpu_type: H100}]\nworkloads: [{name: a, routez: []}]\n")
+    assert main(["compare", str(bad), "--output", str(out)]) == 2
+    assert "unknown key workloads[0].routez" in capsys.readouterr().err and not out.exists()
+    missing = _config(tmp_path, samples, workloads=[{
+        "name": "x", "tokens_per_request": {"output": 1}, "demand": {"history": "nope.csv"}, "routes": [{"api": "gpt-4o"}]}])
+    assert main(["plan", str(missing), "--output", str(out)]) == 2
+    assert "nope.csv: no such file" in capsys.readouterr().err and not out.exists()

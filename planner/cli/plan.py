@@ -62,7 +62,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"expected cost {result.summary['expected_cost_usd']:,.0f} USD (P95 {result.summary['p95_cost_usd']:,.0f}); "
               f"{m['variables']:,} variables, solved by {m['solver']} in {m['build_s'] + m['solve_s']:.1f} s")
     else:
-        table = compare_plans(problem, slices=slices)
+        table = compare_plans(problem, slices=slices, user_options=options["compare"])
         with atomic_dir(out) as tmp:
             table.to_csv(tmp / "compare.csv", index=False)
             (tmp / "summary.json").write_text(json.dumps({"config": str(args.config), "slices": slices,

@@ -137,14 +137,15 @@ def plan(config: str | Path | dict | PlanProblem, slices: int | None | str = _CO
 
 
 def compare_plans(config: str | Path | dict | PlanProblem, slices: int | None | str = _CONFIG,
-                  overrides: dict | None = None) -> pd.DataFrame:
+                  overrides: dict | None = None, user_options: list[dict] | None = None) -> pd.DataFrame:
     """Price commitment options on the same scenarios (``planner compare CONFIG``).
 
     Options: none (all on-demand); the planner's optimum; the optimum with one term only (each
     term the pools offer); the recommenders' rule; without provisioned throughput (when any is
     offered); and the config's ``compare`` entries (``{name, reserve: {pool: {term: GPUs}},
     provisioned: {name: units}}``, bought at the first block). Recourse (on-demand, spot, API
-    and routing) is re-optimized for each option.
+    and routing) is re-optimized for each option. ``user_options`` (same form) replace the
+    config's ``compare`` entries.
 
     Returns
     -------
@@ -168,7 +169,7 @@ def compare_plans(config: str | Path | dict | PlanProblem, slices: int | None | 
         solved["recommenders' rule (30-day quantile, 1-year)"] = model.solve(fixed={"reserve": rule, "provisioned": {}})
     pools = {p.name: g for g, p in enumerate(problem.pools)}
     names = {c.name: i for i, c in enumerate(problem.provisioned)}
-    for i, spec in enumerate(options.get("compare", [])):
+    for i, spec in enumerate(options.get("compare", []) if user_options is None else user_options):
         reserve, units = {}, {}
         for pool, terms in (spec.get("reserve") or {}).items():
             if pool not in pools:
