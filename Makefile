@@ -23,7 +23,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	@touch $@ $(VENV)/.installed
 
 ## demo: ingest the bundled real samples into out/demo/planner.duckdb, print a usage summary, forecast ServeGen,
-##       and run the monthly job (forecast snapshot + HTML report) for January 2025
+##       and run the monthly job for January 2025 (forecast and capacity-plan snapshots, HTML reports)
 demo: $(VENV)/.installed
 	@$(BIN)/planner ingest data/samples/azure_llm_2023_code.csv data/samples/azure_llm_2023_conv.csv \
 		data/samples/focus/multi_model_usage.csv data/samples/focus/ai_prompt_caching_a.csv
@@ -38,7 +38,8 @@ demo: $(VENV)/.installed
 		--backtest $(DEMO)/servegen_backtest.csv --save --label demo
 	@echo
 	@echo "store: $(PLANNER_STORE); forecasts: $(DEMO)/servegen_forecast.csv"
-	@$(BIN)/planner monthly --month 2025-01 --source servegen --metric requests --freq h --horizon 48 --output-dir $(DEMO)/reports
+	@$(BIN)/planner monthly --month 2025-01 --source servegen --metric requests --freq h --horizon 48 \
+		--plan plans/servegen.yaml --output-dir $(DEMO)/reports
 
 ## test: the whole suite (slow real-data tests included)
 test: $(VENV)/.installed-dev

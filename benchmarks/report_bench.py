@@ -47,7 +47,7 @@ def main_bench() -> None:
                 "horizon": 720, "month": "2017-12", "unit_price_usd": 2.0, "budget_usd": 500000.0}),
             "commitment_comparison": ("planner.optimize", {
                 "history_file": str(SAMPLES / "philly_busy_nodes_hourly.csv"), "horizon": 720}),
-            "capacity_plan": ("planner.optimize", {"config_file": str(ROOT / "examples" / "plan.yaml")}),
+            "capacity_plan": ("planner.optimize", {"config_file": str(ROOT / "plans" / "servegen.yaml")}),
             "whatif_scenarios": ("planner.simulate", {
                 "scenario_files": [str(p) for p in sorted((ROOT / "scenarios").glob("*.yaml"))[:3]]}),
         }

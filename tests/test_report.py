@@ -306,6 +306,31 @@ def test_monthly_job_ingests_forecasts_snapshots_and_renders(tmp_path, samples):
 
 
 @pytest.mark.slow
+def test_monthly_job_with_a_capacity_plan(tmp_path, samples):
+    store = tmp_path / "p.duckdb"
+    config = tmp_path / "plan.yaml"
+    config.write_text(json.dumps({  # JSON is YAML
+        "freq": "h", "periods": 24, "block": "D", "scenarios": 3, "pools": [{"gpu_type": "H100", "cloud": "aws"}],
+        "workloads": [{"name": "mid", "tokens_per_request": {"input": 325, "output": 52},
+                       "demand": {"usage": str(samples / "servegen_hourly_by_model.csv"),
+                                  "mapping": str(samples / "servegen.mapping.yaml"), "metric": "requests",
+                                  "where": {"model": "m-mid"}},
+                       "routes": [{"api": "gpt-4o"}, {"selfhost": "llama-70b", "gpu_type": "H100"}]}]}))
+    assert main(["ingest", str(samples / "servegen_hourly_by_model.csv"), "--mapping",
+                 str(samples / "servegen.mapping.yaml"), "--store", str(store)]) == 0
+    assert main(["monthly", "--month", "2025-01", "--store", str(store), "--metric", "requests", "--freq", "h",
+                 "--horizon", "24", "--max-series", "1", "--plan", str(config), "--output-dir", str(tmp_path / "r")]) == 0
+    month = tmp_path / "r" / "2025-01"
+    assert (month / "capacity_plan.html").is_file() and (month / "plan" / "purchases.csv").is_file()
+    assert "What to buy" in (month / "capacity_plan.html").read_text()
+    with Store(store, read_only=True) as s:
+        plans = s.snapshots("plan")
+        assert plans["label"].tolist() == ["2025-01"]
+        _, tabs = s.load_snapshot(int(plans["snapshot_id"].iloc[0]))
+    assert set(tabs) >= {"purchases", "capacity", "routes", "baselines"}
+
+
+@pytest.mark.slow
 def test_monthly_report_forecasting_live(store_with_snapshots, tmp_path):
     pytest.importorskip("planner.forecast", reason="planner.forecast (issue 3) is not on this branch yet")
     path, _, _ = store_with_snapshots

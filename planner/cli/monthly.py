@@ -16,7 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="month-end run: ingest, forecast, save snapshots, render reports",
         description="Ingest new usage files (if given), forecast the next month from usage up to the "
         "end of MONTH, save the forecast as a snapshot in the store, and render monthly_forecast "
-        "(and commitment_comparison when the optimizer is installed) into OUTPUT_DIR/MONTH/.",
+        "(and commitment_comparison when the store holds GPU demand) into OUTPUT_DIR/MONTH/; with --plan, "
+        "also solve that capacity plan, save it as a plan snapshot and render capacity_plan.",
     )
     p.add_argument("--month", required=True, metavar="YYYY-MM", help="the month just closed")
     p.add_argument("--usage", action="append", default=[], metavar="FILE", help="usage file to ingest first, repeatable")
@@ -27,6 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--horizon", type=int, default=0, help="periods to forecast (default: to the end of next month)")
     p.add_argument("--max-series", type=int, default=8, help="largest series forecast (default 8)")
     p.add_argument("--output-dir", default="reports", metavar="DIR", help="report folder (default reports)")
+    p.add_argument("--plan", metavar="CONFIG", default="",
+                   help="also solve this `planner plan` configuration, save it as the month's plan snapshot and "
+                   "render capacity_plan")
     add_store_option(p)
     p.set_defaults(handler=_run)
 
@@ -38,6 +42,7 @@ def _run(args: argparse.Namespace) -> int:
         args.month, usage_files=args.usage, store_path=args.store or "", output_dir=args.output_dir,
         metrics=args.metric or ["output_tokens"], by=[b.strip() for b in args.by.split(",") if b.strip()],
         freq=args.freq, horizon=args.horizon, max_series=args.max_series, sources=args.source,
+        plan_config=args.plan,
     )
     if args.usage:
         print(f"ingested {run.ingested_rows} rows")

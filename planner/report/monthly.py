@@ -133,7 +133,7 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
                 output_dir: str | Path = "reports", metrics: Sequence[str] = ("output_tokens",),
                 by: Sequence[str] = ("model",), freq: str = "D", horizon: int = 0,
                 max_series: int = 8, sources: Sequence[str] = (),
-                report_parameters: dict | None = None) -> MonthlyRun:
+                report_parameters: dict | None = None, plan_config: str | Path = "") -> MonthlyRun:
     """Run the month-end job for ``month`` (``YYYY-MM``, the month just closed).
 
     1. ingest ``usage_files`` into the store (one transaction; files already in are skipped;
@@ -142,7 +142,10 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
     2. forecast the series from usage up to the end of ``month`` over the next month
        (``horizon`` periods; 0 = up to the end of the month after ``month``) and save the
        forecast as a ``"forecast"`` snapshot labelled ``month``;
-    3. render ``monthly_forecast`` and, when the store holds GPU demand (``gpu_hours`` or
+    3. with ``plan_config`` (a ``planner plan`` configuration), solve the capacity plan, save it
+       as a ``"plan"`` snapshot labelled ``month``, write its tables to
+       ``<output_dir>/<month>/plan/`` and render ``capacity_plan`` from them;
+    4. render ``monthly_forecast`` and, when the store holds GPU demand (``gpu_hours`` or
        ``node_hours``), ``commitment_comparison`` on it into ``<output_dir>/<month>/``.
 
     Raises
@@ -178,12 +181,21 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
                                 "history_end": str(last)})
         run.snapshots["forecast"] = result.save(store, label=month)  # a rerun replaces the month's run
         capacity = [m for m in _CAPACITY_METRICS if not store.usage(end=end, metrics=[m]).empty]
+        if plan_config:
+            from planner.optimize import plan
+
+            capacity_plan = plan(plan_config)
+            run.snapshots["plan"] = capacity_plan.save(store, label=month)
+            plan_dir = capacity_plan.to_dir(Path(output_dir) / month / "plan")
     finally:
         store.close()
     params = {"store_path": store_file, "metrics": list(metrics), "by": list(by), "freq": freq,
               "horizon": h, "max_series": max_series, "month": month, "sources": list(sources),
               "forecast_snapshot": run.snapshots["forecast"], **(report_parameters or {})}
     run.reports["monthly_forecast"] = render_report("monthly_forecast", params, output_dir, date=month).html
+    if plan_config:
+        run.reports["capacity_plan"] = render_report("capacity_plan", {"output_dir": str(plan_dir.resolve())},
+                                                     output_dir, date=month).html
     if importlib.util.find_spec("planner.optimize") is None or \
             not hasattr(importlib.import_module("planner.optimize"), "compare_commitments"):
         run.skipped["commitment_comparison"] = "planner.optimize.compare_commitments is not in this version"
