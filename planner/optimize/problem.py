@@ -374,17 +374,12 @@ def load_problem(config: str | Path | Mapping, overrides: Mapping | None = None)
                 reserved[t] = float(offer[f"reserved_{t}_usd_per_gpu_hour"])
             else:
                 raise InputError(f"{file}: {at}.reserved_usd_per_gpu_hour: no price for term {t!r}")
-        spot = spec.get("spot_usd_per_gpu_hour", offer.get("spot_usd_per_gpu_hour"))
-        spot = None if spot is None or not np.isfinite(spot) else float(spot)
-        availability = offer.get("spot_availability")
-        interruption = offer.get("spot_interruption_rate")
+        spot = _number(spec.get("spot_usd_per_gpu_hour", offer.get("spot_usd_per_gpu_hour")))
         pool = Pool(
             gpu_type=offer.get("gpu_type", spec["gpu_type"]), cloud=spec.get("cloud", ""), on_demand=od,
             reserved=reserved, spot=spot,
-            spot_max_share=float(spec.get("spot_max_share", availability if spot is not None and availability == availability
-                                                            and availability is not None else 0.0)),
-            spot_interruption=float(spec.get("spot_interruption", interruption if interruption == interruption
-                                                                  and interruption is not None else 0.0)),
+            spot_max_share=_number(spec.get("spot_max_share", offer.get("spot_availability") if spot is not None else 0), 0.0),
+            spot_interruption=_number(spec.get("spot_interruption", offer.get("spot_interruption_rate")), 0.0),
             max_gpus=spec.get("max_gpus"))
         pools.append(pool)
         if "demand" in spec:
@@ -439,6 +434,11 @@ def load_problem(config: str | Path | Mapping, overrides: Mapping | None = None)
     options = {"name": data.get("name", Path(file).stem), "slices": data.get("slices", 8),
                "compare": data.get("compare") or []}
     return problem.validate(), options
+
+
+def _number(value, default: float | None = None) -> float | None:
+    """``value`` as a float, or ``default`` when it is missing or NaN (an empty catalog cell)."""
+    return default if value is None or value != value else float(value)
 
 
 def _key(spec: dict, base: Path) -> tuple:
