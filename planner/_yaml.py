@@ -31,14 +31,18 @@ def load_mapping(path: str | Path, what: str, error: type[InputError] = InputErr
 def check_schema(value: Any, schema: Any, file: str, where: str, error: type[InputError] = InputError) -> None:
     """Check ``value`` against ``schema``; raise ``error`` naming ``file`` and the key path.
 
-    A schema is a type, a tuple of types, a dict of key -> schema (unknown keys are errors), or a
-    one-item list of a schema (a non-empty list of such items). Numbers must be >= 0.
+    A schema is a type, a tuple of types, a dict of key -> schema (unknown keys are errors; a
+    dict ``{"*": schema}`` takes any key), or a one-item list of a schema (a non-empty list of
+    such items). Numbers must be >= 0.
     """
     if isinstance(schema, dict) and schema is not dict:
         if not isinstance(value, Mapping):
             raise error(f"{file}: {where or 'top level'}: expected a mapping, got {type(value).__name__}")
         for key, sub in value.items():
             path = f"{where}.{key}" if where else str(key)
+            if "*" in schema:
+                check_schema(sub, schema["*"], file, path, error)
+                continue
             if key not in schema:
                 raise error(f"{file}: unknown key {path}; expected one of {sorted(schema)}")
             check_schema(sub, schema[key], file, path, error)

@@ -188,6 +188,15 @@ def test_bad_inputs_name_what_is_wrong():
         plan(_problem(demand, [_selfhost(pool="B200")]))
     with pytest.raises(InputError, match="column 'output_tokens' at row 3"):
         plan(_problem(demand.assign(output_tokens=[1.0, 2.0, -1.0] + [1.0] * 45), [_selfhost()]))
+    with pytest.raises(InputError, match="closer than freq 'D'"):
+        plan(_problem(demand, [_selfhost()], freq="D"))  # hourly rows declared daily would inflate hours 24x
+    with pytest.raises(InputError, match="block: 'fortnightly' is not a pandas frequency"):
+        plan(_problem(demand, [_selfhost()], block="fortnightly"))
+    with pytest.raises(InputError, match="slices must be >= 1"):
+        plan(_problem(demand, [_selfhost()]), slices=0)
+    problem = _problem(demand, [_selfhost(), _api()], min_share={"open": 0.5})
+    with pytest.raises(InfeasibleError, match="barred but carries a minimum share"):
+        lp.solve_capacity(problem, aggregate(problem), kinds=("api",))
 
 
 def test_compare_plans_on_the_same_scenarios():
@@ -264,6 +273,9 @@ def test_bad_config_exits_2_and_writes_nothing(tmp_path, samples, capsys):
     bad.write_text("pools: [{gpu_type: H100}]\nworkloads: [{name: a, routez: []}]\n")
     assert main(["compare", str(bad), "--output", str(out)]) == 2
     assert "unknown key workloads[0].routez" in capsys.readouterr().err and not out.exists()
+    typo = _config(tmp_path, samples, pools=[{"gpu_type": "H100", "cloud": "aws", "reserved_usd_per_gpu_hour": {"1y": "cheap"}}])
+    assert main(["plan", str(typo), "--output", str(out)]) == 2
+    assert "pools[0].reserved_usd_per_gpu_hour.1y: expected int or float, got 'cheap'" in capsys.readouterr().err
     missing = _config(tmp_path, samples, workloads=[{
         "name": "x", "tokens_per_request": {"output": 1}, "demand": {"history": "nope.csv"}, "routes": [{"api": "gpt-4o"}]}])
     assert main(["plan", str(missing), "--output", str(out)]) == 2

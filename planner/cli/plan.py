@@ -36,22 +36,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from planner.exceptions import InputError
-    from planner.optimize import compare_plans, load_problem, plan
+    from planner.optimize import compare_plans, plan
 
     if args.slices is not None and args.slices < 1:
         raise InputError(f"--slices must be >= 1, got {args.slices}")
+    slices = {"slices": args.slices} if args.slices is not None else {}
+    out = Path(args.output)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        problem, options = load_problem(args.config)
+        result = (plan if args.command == "plan" else compare_plans)(args.config, **slices)
     for w in caught:
         if issubclass(w.category, UserWarning):
             print(f"planner {args.command}: warning: {' '.join(str(w.message).split())}", file=sys.stderr)
-    if args.slices is not None:
-        options["slices"] = args.slices
-    slices = options["slices"]
-    out = Path(args.output)
     if args.command == "plan":
-        result = plan(problem, slices=slices)
         with atomic_dir(out) as tmp:
             result.to_dir(tmp)
         print_table(result.purchases[["what", "start", "units", "commitment_usd", "expected_utilization",
@@ -62,12 +59,10 @@ def _run(args: argparse.Namespace) -> int:
         print(f"expected cost {result.summary['expected_cost_usd']:,.0f} USD (P95 {result.summary['p95_cost_usd']:,.0f}); "
               f"{m['variables']:,} variables, solved by {m['solver']} in {m['build_s'] + m['solve_s']:.1f} s")
     else:
-        table = compare_plans(problem, slices=slices, user_options=options["compare"])
         with atomic_dir(out) as tmp:
-            table.to_csv(tmp / "compare.csv", index=False)
-            (tmp / "summary.json").write_text(json.dumps({"config": str(args.config), "slices": slices,
-                                                          "options": table.to_dict(orient="records")},
+            result.to_csv(tmp / "compare.csv", index=False)
+            (tmp / "summary.json").write_text(json.dumps({"config": str(args.config), "options": result.to_dict(orient="records")},
                                                          indent=2, default=str) + "\n", encoding="utf-8")
-        print_table(table)
+        print_table(result)
     print(f"wrote {out}/")
     return 0

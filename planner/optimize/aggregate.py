@@ -95,6 +95,8 @@ def aggregate(problem: PlanProblem, slices: int | None = 8) -> Cells:
     -------
     Cells
     """
+    if slices is not None and slices < 1:
+        raise InputError(f"{problem.source}: slices must be >= 1 (or None for every period), got {slices}")
     demand, gpu_demand = problem.demand, problem.gpu_demand
     periods = pd.DatetimeIndex(sorted(set(pd.to_datetime(demand["ds"])) | set(pd.to_datetime(gpu_demand["ds"]))))
     if len(periods) == 0:
@@ -165,7 +167,7 @@ def aggregate(problem: PlanProblem, slices: int | None = 8) -> Cells:
     cell_gpus = (sums[J * 3: J * 3 + G] / cell_hours).T
     return Cells(periods=periods, period_hours=hours, blocks=blocks, block_hours=block_hours, scenarios=scenarios,
                  weights=weights, block=block_c, scenario=scen_c, hours=cell_hours, tokens=cell_tokens,
-                 gpus=cell_gpus.reshape(-1, G))
+                 gpus=cell_gpus.reshape(len(cell_hours), G))
 
 
 def route_coefficients(problem: PlanProblem, cells: Cells) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

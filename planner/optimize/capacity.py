@@ -53,7 +53,8 @@ class Plan:
         Per block and workload: expected and worst-scenario unserved tokens, share of demand.
     shadow_prices : pandas.DataFrame
         Per block: marginal cost of one more GPU-hour per pool [USD/GPU-h] and of one more
-        million tokens per workload [USD per million tokens] (expected over scenarios).
+        million tokens per workload [USD per million tokens] (expected over scenarios; with
+        ``cvar_weight`` > 0, the marginal change of the risk-adjusted objective).
     scenarios : pandas.DataFrame
         ``scenario, weight, cost_usd``.
     baselines : pandas.DataFrame
@@ -347,10 +348,8 @@ def _build_plan(problem: PlanProblem, cells: Cells, sol: dict, duals: dict, base
                                             "breakeven_months"])
 
     # capacity per block and pool (expected mean GPUs over the block's hours)
-    def per_block(values: np.ndarray) -> np.ndarray:  # (cells, n) -> (blocks, n) hour-weighted means
-        out = np.zeros((len(periods), values.shape[1]))
-        np.add.at(out, cells.block, values * hw[:, None])
-        return out / cells.block_hours[:, None]
+    def per_block(values: np.ndarray) -> np.ndarray:  # (cells, n) -> (blocks, n) expected means over the hours
+        return _per_block(values * hw[:, None], cells) / cells.block_hours[:, None]
 
     r_cells = active[cells.block]
     used_reserved = per_block(np.minimum(use, r_cells))
@@ -415,8 +414,8 @@ def _build_plan(problem: PlanProblem, cells: Cells, sol: dict, duals: dict, base
 
     # shadow prices
     sp_rows = []
-    cap_dual = per_block_sum(duals["capacity_dual"], cells)
-    bal_dual = per_block_sum(duals["balance_dual"], cells)
+    cap_dual = _per_block(duals["capacity_dual"], cells)
+    bal_dual = _per_block(duals["balance_dual"], cells)
     demand_m = np.zeros((len(periods), len(W)))
     np.add.at(demand_m, cells.block, tokens_cell * w_cell[:, None] / 1e6)
     for b, start in enumerate(periods):
@@ -448,7 +447,8 @@ def _build_plan(problem: PlanProblem, cells: Cells, sol: dict, duals: dict, base
         "p95_cost_usd": _quantile(scen_cost, cells.weights, 0.95),
         f"cvar_{round(alpha * 100)}_cost_usd": float(np.average(scen_cost[tail], weights=cells.weights[tail])),
         "savings": {row.option: {"usd": row.plan_saves_usd, "pct": row.plan_saves_pct} for row in base.iloc[1:].itertuples()},
-        "reserved_gpus": {P[g].name: float(active[0, g]) for g in range(len(P))},
+        "reserved_gpus": {P[g].name: float(sum(v for (gg, _, _), v in sol["reserve"].items() if gg == g))
+                          for g in range(len(P))},
         "expected_reserved_utilization": stats["utilization"],
         "stranded_cost_usd": stats["stranded_usd"],
         "unserved_tokens_expected": float(unserved_table["expected_tokens"].sum()),
@@ -463,8 +463,8 @@ def _build_plan(problem: PlanProblem, cells: Cells, sol: dict, duals: dict, base
     return Plan(purchases, capacity, routes, cost, unserved_table, shadow, scenarios, base, summary)
 
 
-def per_block_sum(values: np.ndarray, cells: Cells) -> np.ndarray:
-    """Add (cells, n) values up per block -> (blocks, n)."""
+def _per_block(values: np.ndarray, cells: Cells) -> np.ndarray:
+    """Add (cells, n) values up per block -> (blocks, n); NaN counts as 0."""
     out = np.zeros((len(cells.blocks), values.shape[1]))
     np.add.at(out, cells.block, np.nan_to_num(values))
     return out

@@ -164,6 +164,7 @@ class CapacityLP:
         B, K, n_cells = len(cells.blocks), len(cells.scenarios), len(cells.hours)
         n_routes = max(len(w.routes) for w in W) if W else 0
         pool_index = {p.name: g for g, p in enumerate(P)}
+        commitment_index = {c.name: i for i, c in enumerate(C_)}
         self.first_cost: list = []
         self.reserve, active = {}, [[[] for _ in range(B)] for _ in P]
         for g, pool in enumerate(P):
@@ -234,8 +235,7 @@ class CapacityLP:
                         if self.y is not None:
                             _add(m, [(x, 1.0), (self.y, -1.0)], pulp.LpConstraintLE, 0.0, f"on_{j}_{r_i}_{c}")
                     else:
-                        ci = next(i for i, cc in enumerate(C_) if cc.name == r.commitment)
-                        ptu_terms[ci].append((x, float(tpm[c, j])))
+                        ptu_terms[commitment_index[r.commitment]].append((x, float(tpm[c, j])))
                 if wl.unserved_usd_per_million_tokens is not None or "balance" in skip:
                     u = m.add_variable(f"u_{j}_{c}", lowBound=0, upBound=1)
                     self.U[c, j] = u
@@ -287,6 +287,7 @@ class CapacityLP:
                 _add(m, [(z, 1.0), (eta, 1.0)] + [(v, -coef) for v, coef in self.first_cost + recourse[k]],
                      pulp.LpConstraintGE, 0.0, f"cvar_{k}")
         m.setObjective(_affine(objective))
+        self.bounds = {x.name: (x.lowBound, x.upBound) for xs in self.kind_vars.values() for x in xs}
         self.pool_index = pool_index
         self.build_s = time.perf_counter() - t0
 
@@ -315,7 +316,9 @@ class CapacityLP:
             ``on_demand`` and ``spot`` (cells, pools) [GPUs], ``share`` (cells, workloads, routes),
             ``unserved`` (cells, workloads) [share], ``need`` (cells, pools) [GPUs]; duals
             ``capacity_dual`` (cells, pools) [USD per GPU over the cell] and ``balance_dual``
-            (cells, workloads) [USD per whole cell demand] (NaN in MILP mode);
+            (cells, workloads) [USD per whole cell demand], both already weighted by the
+            scenario's probability: the change of the objective (expected cost, or the
+            risk-adjusted objective when ``cvar_weight`` > 0) per unit (NaN in MILP mode);
             ``scenario_cost`` [USD], ``first_stage_cost`` [USD], ``objective``, ``solver``,
             ``variables``, ``constraints``, ``build_s``, ``solve_s``.
         """
@@ -343,9 +346,12 @@ class CapacityLP:
             hold(self.y, 0.0 if "selfhost" not in kinds else fixed.get("selfhost_on"), "Integer" if integer else "Continuous", 1)
         for kind, xs in self.kind_vars.items():
             for var in xs:
-                if not hasattr(var, "bounds_"):
-                    var.bounds_ = (var.lowBound, var.upBound)
-                var.lowBound, var.upBound = var.bounds_ if kind in kinds else (0, 0)
+                low, up = self.bounds[var.name]
+                if kind not in kinds and low > 0:
+                    raise InfeasibleError(f"{problem.source}: a {kind} route is barred but carries a minimum share of "
+                                          f"{low:g} ({var.name}): constraint groups {GROUPS['min_share']} and the "
+                                          "allowed routes conflict")
+                var.lowBound, var.upBound = (low, up) if kind in kinds else (0, 0)
         for n in self.N.ravel():
             if n is not None:
                 n.cat = cat

@@ -78,7 +78,9 @@ class Route:
 
     ``kind`` is ``api`` (prices per token [USD/token]; batch prices already applied),
     ``selfhost`` (on ``pool`` at ``output_tokens_per_gpu_hour`` [tokens/GPU-h], after the SLO
-    derate and the utilization target; whole replicas of ``gpus_per_replica`` in MILP mode) or
+    derate and the utilization target -- in a configuration, a given ``output_tokens_per_gpu_hour``
+    is the sustained figure before the ``utilization`` target; whole replicas of
+    ``gpus_per_replica`` in MILP mode) or
     ``provisioned`` (a :class:`ProvisionedThroughput` commitment by name). ``tier`` labels the
     route for minimum-share limits; ``max_share`` caps the share of the workload it may take
     (e.g. the part of the traffic that tolerates a batch API's delay).
@@ -242,6 +244,13 @@ class PlanProblem:
                                          f"known: {sorted(commitments)}")
                 else:
                     raise InputError(f"{where}: route {r.name}: kind must be api, selfhost or provisioned, got {r.kind!r}")
+        from pandas.tseries.frequencies import to_offset
+
+        for key in ("freq", "block"):
+            try:
+                to_offset(getattr(self, key))
+            except ValueError:
+                raise InputError(f"{at}: {key}: {getattr(self, key)!r} is not a pandas frequency (h, D, W-MON, MS)") from None
         need = ["workload", "ds", "scenario", "input_tokens", "cached_input_tokens", "output_tokens"]
         missing = [c for c in need if c not in self.demand.columns]
         if missing:
@@ -256,6 +265,17 @@ class PlanProblem:
         unknown = set(self.demand["workload"]) - set(names)
         if unknown:
             raise InputError(f"{at}: demand names workloads {sorted(unknown)} that are not defined")
+        missing = [c for c in ("pool", "ds", "scenario", "gpus") if c not in self.gpu_demand.columns]
+        if missing:
+            raise InputError(f"{at}: gpu_demand: the following columns are missing: {missing}")
+        stamps = pd.to_datetime(pd.concat([c for c in (self.demand["ds"], self.gpu_demand["ds"]) if len(c)]
+                                          or [pd.Series([], dtype="datetime64[ns]")]), errors="coerce")
+        if stamps.isna().any():
+            raise InputError(f"{at}: demand: column 'ds' holds a value that is not a timestamp")
+        grid = pd.DatetimeIndex(stamps.unique()).sort_values()
+        if len(grid) > 1 and (grid[1:] < grid[:-1] + to_offset(self.freq)).any():
+            raise InputError(f"{at}: demand periods are closer than freq {self.freq!r} (e.g. {grid[0]} and "
+                             f"{grid[1]}); give the frequency of the demand")
         if len(self.gpu_demand):
             unknown = set(self.gpu_demand["pool"]) - set(pools)
             if unknown:
@@ -276,22 +296,22 @@ class PlanProblem:
 
 _NUM = (int, float)
 _DEMAND = {"history": str, "unique_id": str, "scale": _NUM, "paths": str, "usage": str, "mapping": str,
-           "metric": str, "where": dict}
+           "metric": str, "where": {"*": (str, *_NUM)}}
 #: Schema of a ``planner plan`` configuration file.
 SCHEMA: dict = {
     "name": str, "description": str, "freq": str, "periods": int, "start": str, "block": str, "slices": int,
     "scenarios": int, "seed": int, "integer": bool, "charge_full_term": bool,
-    "selfhost_fixed_usd_per_month": _NUM, "terms": dict,
+    "selfhost_fixed_usd_per_month": _NUM, "terms": {"*": int},
     "risk": {"cvar_alpha": _NUM, "cvar_weight": _NUM, "service_level": _NUM},
     "pools": [{
-        "gpu_type": str, "cloud": str, "on_demand_usd_per_gpu_hour": _NUM, "reserved_usd_per_gpu_hour": dict,
+        "gpu_type": str, "cloud": str, "on_demand_usd_per_gpu_hour": _NUM, "reserved_usd_per_gpu_hour": {"*": _NUM},
         "spot_usd_per_gpu_hour": _NUM, "spot_max_share": _NUM, "spot_interruption": _NUM, "max_gpus": _NUM,
         "terms": list, "demand": _DEMAND,
     }],
     "workloads": [{
         "name": str, "demand": _DEMAND,
         "tokens_per_request": {"input": _NUM, "cached_input": _NUM, "output": _NUM},
-        "min_share": dict, "unserved_usd_per_million_tokens": _NUM, "must_serve": bool,
+        "min_share": {"*": _NUM}, "unserved_usd_per_million_tokens": _NUM, "must_serve": bool,
         "routes": [{
             "api": str, "batch": bool, "tier": str, "selfhost": str, "gpu_type": str, "cloud": str,
             "precision": str, "slo_derate": _NUM, "utilization": _NUM, "provisioned": str,
@@ -300,7 +320,7 @@ SCHEMA: dict = {
     }],
     "provisioned": [{"name": str, "model": str, "tokens_per_minute_per_unit": _NUM, "usd_per_unit_hour": _NUM,
                      "max_units": _NUM}],
-    "compare": [{"name": str, "reserve": dict, "provisioned": dict}],
+    "compare": [{"name": str, "reserve": {"*": {"*": _NUM}}, "provisioned": {"*": _NUM}}],
 }
 
 
@@ -344,6 +364,8 @@ def load_problem(config: str | Path | Mapping, overrides: Mapping | None = None)
     for key in ("pools", "workloads"):
         if key not in data:
             raise InputError(f"{file}: missing key {key}")
+    if data.get("slices", 8) < 1:
+        raise InputError(f"{file}: slices: expected an integer >= 1, got {data['slices']}")
     terms = {**TERMS, **{str(k): int(v) for k, v in (data.get("terms") or {}).items()}}
     freq = data.get("freq", "h")
     periods, n_scen, seed = data.get("periods", 0), data.get("scenarios", 50), data.get("seed", 0)
@@ -420,8 +442,7 @@ def load_problem(config: str | Path | Mapping, overrides: Mapping | None = None)
     risk = data.get("risk") or {}
     problem = PlanProblem(
         pools=pools, workloads=workloads, provisioned=provisioned, demand=pd.concat(demand_rows, ignore_index=True),
-        gpu_demand=pd.concat(gpu_rows, ignore_index=True) if gpu_rows else PlanProblem.__dataclass_fields__[
-            "gpu_demand"].default_factory(),
+        **({"gpu_demand": pd.concat(gpu_rows, ignore_index=True)} if gpu_rows else {}),
         freq=freq, block=data.get("block", "MS"), terms=terms, charge_full_term=data.get("charge_full_term", False),
         selfhost_fixed_usd_per_month=float(data.get("selfhost_fixed_usd_per_month", 0.0)),
         integer=data.get("integer", False), cvar_alpha=float(risk.get("cvar_alpha", 0.9)),
@@ -512,6 +533,8 @@ def _demand_paths(spec: dict, base: Path, file: str, at: str, freq: str, periods
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(f"{path}: row {row + 1}: expected a timestamp in 'ds' and a number >= 0 in 'y' "
                          f"(named in {file}: {at})")
+    if frame.empty:
+        raise InputError(f"{path}: no rows to plan on (named in {file}: {at})")
     if "paths" in spec:
         out = frame.groupby(["sample", "ds"], as_index=False)["y"].sum().rename(columns={"sample": "scenario"})
     else:
@@ -535,7 +558,10 @@ def _align(frames: list[pd.DataFrame], start: str | None, freq: str, file: str) 
     from planner.exceptions import PlannerWarning
 
     firsts = [f["ds"].min() for f in frames]
-    origin = pd.Timestamp(start) if start else max(firsts)
+    try:
+        origin = pd.Timestamp(start) if start else max(firsts)
+    except ValueError:
+        raise InputError(f"{file}: start: expected a timestamp such as 2026-01-01, got {start!r}") from None
     out = []
     for f, first in zip(frames, firsts, strict=True):
         if first != origin:
