@@ -4,13 +4,17 @@ Series: Philly busy nodes (hourly, 420-node cluster) and ServeGen m-small / m-mi
 demand turned into GPUs through the throughput catalog (Llama-3.3-70B FP8 on H100 at the
 SLO-derated ceiling: GPUs busy = output tokens per hour / (tokens/s per GPU x 3600)). Prices per
 GPU-hour from the GPU catalog (AWS p5.48xlarge H100: on-demand, 1-year reserved); Philly uses the
-same per-unit prices. At each cutoff the plan sees only the history before it.
+same per-unit prices. At each cutoff the plan sees only the history before it (its inner
+backtest too).
 
-    .venv/bin/python benchmarks/plan_bench.py
+    .venv/bin/python benchmarks/plan_bench.py                  # the planner's scenarios ("auto")
+    .venv/bin/python benchmarks/plan_bench.py --method mix     # the previous forecast + 30-day mix
+    .venv/bin/python benchmarks/plan_bench.py --extended       # + more cutoffs, other break-evens
 """
 
 from __future__ import annotations
 
+import argparse
 import time
 import warnings
 from pathlib import Path
@@ -43,25 +47,45 @@ def series() -> dict[str, tuple[pd.DataFrame, list, int]]:
     return out
 
 
-def main() -> None:
-    h100 = catalog.load_gpus().query("instance_type == 'p5.48xlarge'").iloc[0]
-    od, res = h100["on_demand_usd_per_gpu_hour"], h100["reserved_1y_usd_per_gpu_hour"]
-    print(f"prices: on-demand {od:.3f}, reserved {res:.3f} USD per GPU-hour (break-even utilization {res / od:.0%})\n")
+def table(od: float, res: float, method: str, extended: bool = False) -> None:
+    """Print the backtest table at one pair of prices [USD/GPU-h]."""
     rows = []
-    print("| series | cutoffs | planner / hindsight | rule / hindsight | on-demand / hindsight | planner vs rule |")
-    print("|---|---|---|---|---|---|")
+    print("| series | cutoffs | planner / hindsight | rule / hindsight | on-demand / hindsight | planner vs rule "
+          "| forecast paths kept |")
+    print("|---|---|---|---|---|---|---|")
     t0 = time.perf_counter()
     for name, (frame, cutoffs, h) in series().items():
+        if extended:  # one commitment apart back from the end: 7 weekly (Philly), 8 daily (ServeGen)
+            end = frame["ds"].max()
+            cutoffs = [end - pd.Timedelta(hours=h * k) for k in range(8 if h == 24 else 7, 0, -1)]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            bt = backtest_plan(frame, cutoffs, h, "h", od, res, n_paths=100)
+            bt = backtest_plan(frame, cutoffs, h, "h", od, res, n_paths=100, method=method)
         p, r, o = bt["planner_vs_hindsight"].mean(), bt["rule_vs_hindsight"].mean(), bt["on_demand_vs_hindsight"].mean()
         worst = (bt["planner_cost_usd"] / bt["rule_cost_usd"]).max()
         rows.append((p, worst))
-        print(f"| {name} | {len(cutoffs)} | {p:.3f} | {r:.3f} | {o:.3f} | worst cutoff {100 * (worst - 1):+.1f}% |")
+        print(f"| {name} | {len(cutoffs)} | {p:.3f} | {r:.3f} | {o:.3f} | worst cutoff {100 * (worst - 1):+.1f}% "
+              f"| {int(bt['forecast_included'].sum())}/{len(bt)} |")
     mean_p = np.mean([p for p, _ in rows])
     print(f"\nmean planner/hindsight {mean_p:.3f} (target <= 1.05); worst planner vs rule on any cutoff "
           f"{100 * (max(w for _, w in rows) - 1):+.1f}% (target <= +1%); {time.perf_counter() - t0:.1f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--method", default="auto", choices=("auto", "mix", "forecast", "empirical"))
+    parser.add_argument("--extended", action="store_true",
+                        help="also: every earlier cutoff the history allows, and break-evens of 45%% and 80%%")
+    args = parser.parse_args()
+    h100 = catalog.load_gpus().query("instance_type == 'p5.48xlarge'").iloc[0]
+    od, res = h100["on_demand_usd_per_gpu_hour"], h100["reserved_1y_usd_per_gpu_hour"]
+    print(f"scenarios: {args.method}; prices: on-demand {od:.3f}, reserved {res:.3f} USD per GPU-hour "
+          f"(break-even utilization {res / od:.0%})\n")
+    table(od, res, args.method)
+    if args.extended:
+        for ratio in (res / od, 0.45, 0.80):
+            print(f"\nextended cutoffs, reserved at {ratio:.0%} of on-demand ({od * ratio:.3f} USD per GPU-hour):\n")
+            table(od, od * ratio, args.method, extended=True)
     print("full-size multi-pool solve (6 GPU types x 3 options, 8 workloads x 5 routes, 50 scenarios): "
           "not built yet (issue 4, two-stage multi-pool model)")
 
