@@ -55,7 +55,7 @@ def backtest_plan(history: pd.DataFrame, cutoffs: list, horizon: int, freq: str,
     frame = history.assign(ds=pd.to_datetime(history["ds"]))
     pool = frame.groupby("ds", as_index=False)["y"].sum().assign(unique_id="pool").sort_values("ds", ignore_index=True)
     spot = {"spot": spot_price, "spot_max_share": spot_max_share}
-    rows = []
+    rows, cache = [], {}  # forecasts by the history they saw: cutoffs share inner origins
     for cutoff in cutoffs:
         cutoff = pd.Timestamp(cutoff)
         past, future = pool[pool["ds"] <= cutoff], pool[pool["ds"] > cutoff].head(horizon)
@@ -64,7 +64,7 @@ def backtest_plan(history: pd.DataFrame, cutoffs: list, horizon: int, freq: str,
         realized = future["y"].to_numpy()[None, :]
         built = build_scenarios(past, horizon, freq, n_paths, method=method, on_demand_price=on_demand_price,
                                 reserved_price=reserved_price, spot_price=spot_price, spot_max_share=spot_max_share,
-                                inner_origins=inner_origins)
+                                inner_origins=inner_origins, cache=cache)
         recent = built.recent
         plan = plan_single_pool(built.scenarios, recent, on_demand_price, reserved_price, **spot)
         hindsight = plan_single_pool(realized, recent, on_demand_price, reserved_price, bins=10_000, **spot)

@@ -5,8 +5,7 @@ distribution of per-period demand over the horizon (:mod:`planner.optimize.singl
 
 ``"auto"`` (the planner's default)
     Empirical scenarios in two equal parts: contiguous windows of the last 30 days (the data the
-    cloud recommenders' rule uses) and windows of the last ``max(7 days, horizon)`` (the current
-    regime). The result is a recency-weighted empirical distribution that follows a level shift
+    cloud recommenders' rule uses) and windows of the last 7 days (the current regime). The result is a recency-weighted empirical distribution that follows a level shift
     faster than the rule while keeping half its weight on the rule's own data. The forecaster's
     sample paths join as a third equal part only when an inner backtest shows that they clearly
     help (:func:`forecast_gate`).
@@ -23,6 +22,7 @@ before its end, and each is judged on the periods between it and that end.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,7 +39,7 @@ METHODS = ("auto", "mix", "forecast", "empirical")
 #: errors: the paths are kept when they lower realized cost consistently, not by luck of one window).
 GATE_T = -2.0
 RULE_DAYS = 30  # the recommenders' rule looks at the last 30 days
-REGIME_DAYS = 7  # the recent-regime part: the last week (or the horizon, when longer)
+REGIME_DAYS = 7  # the recent-regime part: the last week, inside the rule's 30 days
 
 
 @dataclass
@@ -121,29 +121,43 @@ def recent_windows(values: np.ndarray, horizon: int, n: int) -> np.ndarray:
     return v[(starts[:, None] + np.arange(horizon)[None, :]) % v.size]
 
 
-def _recent(pool: pd.DataFrame, days: int, at_least: int = 1) -> np.ndarray:
+def _recent(pool: pd.DataFrame, days: int) -> np.ndarray:
+    """Demand of the last ``days`` days (at least the last period) [units]."""
     last = pool["ds"].max()
     values = pool.loc[pool["ds"] > last - pd.Timedelta(days=days), "y"].to_numpy()
-    return values if len(values) >= at_least else pool["y"].to_numpy()[-at_least:]
+    return values if len(values) else pool["y"].to_numpy()[-1:]
 
 
 def _empirical(pool: pd.DataFrame, horizon: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     rule_days = _recent(pool, RULE_DAYS)
-    regime = _recent(pool, REGIME_DAYS, at_least=horizon)
+    regime = _recent(pool, REGIME_DAYS)
     return np.vstack([recent_windows(rule_days, horizon, n), recent_windows(regime, horizon, n)]), rule_days
 
 
-def _paths(pool: pd.DataFrame, horizon: int, freq: str, n_paths: int, seed: int) -> tuple[np.ndarray, str]:
+def _paths(pool: pd.DataFrame, horizon: int, freq: str, n_paths: int, seed: int,
+           cache: dict | None = None) -> tuple[np.ndarray, str]:
+    """Forecast sample paths (n_paths x horizon) [units] and the model; ``cache`` keyed by the data itself."""
     from planner.forecast import forecast
 
+    key = None
+    if cache is not None:
+        digest = hashlib.sha256(pool["ds"].to_numpy().astype("datetime64[ns]").tobytes()
+                                + pool["y"].to_numpy(float).tobytes()).hexdigest()
+        key = (digest, horizon, freq, n_paths, seed)
+        if key in cache:
+            return cache[key]
     result = forecast(pool, h=horizon, freq=freq, n_paths=n_paths, seed=seed)
     paths = result.paths.pivot(index="sample", columns="ds", values="y").to_numpy()
-    return paths, str(result.forecast["model"].iloc[0])
+    out = (paths, str(result.forecast["model"].iloc[0]))
+    if key is not None:
+        cache[key] = out
+    return out
 
 
 def forecast_gate(pool: pd.DataFrame, horizon: int, freq: str, on_demand_price: float, reserved_price: float,
                   spot_price: float | None = None, spot_max_share: float = 0.0, spot_interruption: float = 0.0,
-                  n_paths: int = 100, seed: int = 0, inner_origins: int = 4, threshold: float = GATE_T) -> GateResult:
+                  n_paths: int = 100, seed: int = 0, inner_origins: int = 4, threshold: float = GATE_T,
+                  cache: dict | None = None) -> GateResult:
     """Inner backtest: do the forecast paths lower the realized cost of the empirical plan?
 
     At origins ``k * horizon`` periods before the end of ``pool`` (k = 1 .. ``inner_origins``, each
@@ -170,6 +184,9 @@ def forecast_gate(pool: pd.DataFrame, horizon: int, freq: str, on_demand_price: 
         Origins to try (fewer when the history is short).
     threshold : float
         Paired t statistic the change must be below [-].
+    cache : dict, optional
+        Forecasts already made, keyed by a digest of the history they saw (a backtest passes one
+        dict to all its cutoffs, whose inner origins coincide).
 
     Returns
     -------
@@ -185,7 +202,7 @@ def forecast_gate(pool: pd.DataFrame, horizon: int, freq: str, on_demand_price: 
             break
         past, realized = pool.iloc[:end], pool["y"].to_numpy()[end:end + horizon][None, :]
         try:
-            paths, _ = _paths(past, horizon, freq, n_paths, seed)
+            paths, _ = _paths(past, horizon, freq, n_paths, seed, cache)
         except PlannerError:
             continue
         emp, rule_days = _empirical(past, horizon, n_paths)
@@ -207,7 +224,7 @@ def build_scenarios(history: pd.DataFrame, horizon: int, freq: str, n_paths: int
                     what: str = "history", method: str = "auto", recent_weight: float = 0.5,
                     on_demand_price: float | None = None, reserved_price: float | None = None,
                     spot_price: float | None = None, spot_max_share: float = 0.0, spot_interruption: float = 0.0,
-                    inner_origins: int = 4) -> ScenarioSet:
+                    inner_origins: int = 4, cache: dict | None = None) -> ScenarioSet:
     """Demand scenarios for one pool from its history (see the module docstring for the methods).
 
     Parameters
@@ -234,6 +251,8 @@ def build_scenarios(history: pd.DataFrame, horizon: int, freq: str, n_paths: int
         Spot cap and interruption share [0-1].
     inner_origins : int
         ``"auto"`` only: origins of the inner backtest (:func:`forecast_gate`).
+    cache : dict, optional
+        Forecasts already made (see :func:`forecast_gate`).
 
     Returns
     -------
@@ -265,7 +284,7 @@ def build_scenarios(history: pd.DataFrame, horizon: int, freq: str, n_paths: int
         raise InputError("scenario method 'auto' needs on_demand_price and reserved_price for its inner backtest "
                          "(or use method='mix', 'forecast' or 'empirical')")
     gate = forecast_gate(pool, horizon, freq, on_demand_price, reserved_price, spot_price, spot_max_share,
-                         spot_interruption, n_paths, seed, inner_origins)
-    paths, model = _paths(pool, horizon, freq, n_paths, seed)
+                         spot_interruption, n_paths, seed, inner_origins, cache=cache)
+    paths, model = _paths(pool, horizon, freq, n_paths, seed, cache)
     scenarios = np.vstack([emp, paths]) if gate.include else emp
     return ScenarioSet(scenarios, recent, model, method, gate.include, gate, paths)
