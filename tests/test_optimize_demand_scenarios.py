@@ -80,7 +80,25 @@ def test_gate_keeps_the_forecast_when_it_clearly_helps():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         short = forecast_gate(pool_series(trend.head(30)), 14, "D", 4.0, 2.6, n_paths=10)
-    assert not short.include and len(short.origins) < 2
+    assert not short.include and len(short.origins) < 2 and short.to_dict()["t_stat"] is None  # valid JSON
+
+
+def test_a_shared_forecast_cache_changes_nothing():
+    frame = _hourly(9, seed=2)
+    kw = {"horizon": 24, "freq": "h", "n_paths": 20, "on_demand_price": 4.0, "reserved_price": 2.6, "inner_origins": 3}
+    cache: dict = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = build_scenarios(frame, **kw)
+        first = build_scenarios(frame, cache=cache, **kw)
+        assert len(cache) == 4  # three inner origins + the end
+        again = build_scenarios(frame, cache=cache, **kw)
+        assert len(cache) == 4
+        earlier = build_scenarios(frame.head(len(frame) - 24), cache=cache, **kw)  # its origins are cached
+        assert len(cache) == 5  # one new inner origin only
+    for built in (first, again):
+        assert np.array_equal(built.scenarios, plain.scenarios) and built.gate.t_stat == plain.gate.t_stat
+    assert earlier.gate.origins == plain.gate.origins[1:] + [frame["ds"].iloc[-24 * 4 - 1]]
 
 
 def test_backtest_plan_does_not_look_past_the_cutoff():

@@ -35,7 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--spot-price", type=float, metavar="S")
     p.add_argument("--spot-max-share", type=float, default=0.0, metavar="X", help="spot at most this share of demand")
     p.add_argument("--spot-interruption", type=float, default=0.0, help="share of spot capacity lost to interruptions")
-    p.add_argument("--scenarios", type=int, default=100, help="forecast sample paths (default 100)")
+    p.add_argument("--scenarios", type=int, default=100,
+                   help="forecast sample paths, and windows per half of recent history (default 100)")
     p.add_argument("--scenario-method", choices=("auto", "mix", "forecast", "empirical"), default="auto",
                    help="auto (default): windows of the last 30 and 7 days, plus the forecast paths when an inner "
                    "backtest shows they help; mix: forecast paths mixed with windows of the last 30 days "
@@ -84,9 +85,13 @@ def _run(args: argparse.Namespace) -> int:
           f"(P95 {plan.p95_cost:,.0f}); saves {plan.savings_vs_on_demand_pct:.1f}% vs all on-demand and "
           f"{plan.savings_vs_recommender_rule_pct:.1f}% vs the recommenders' rule ({plan.recommender_rule_units:,.2f} units); "
           f"break-even utilization {plan.breakeven_utilization:.0%}, expected {plan.expected_utilization:.0%}")
-    if built.gate is not None:
+    gate = built.gate
+    if gate is not None and len(gate.origins) < 2:
+        print(f"forecast paths ({built.model}) left out: {len(gate.origins)} earlier origin(s) for the inner backtest, "
+              "it needs 2 (a longer history)")
+    elif gate is not None:
         verdict = "entered" if built.forecast_included else "left out"
-        print(f"forecast paths ({built.model}) {verdict}: inner backtest on {len(built.gate.origins)} earlier origins, "
-              f"t = {built.gate.t_stat:.2f} (kept when below {built.gate.threshold:g})")
+        print(f"forecast paths ({built.model}) {verdict}: inner backtest on {len(gate.origins)} earlier origins, "
+              f"t = {gate.t_stat:.2f} (kept when below {gate.threshold:g})")
     print(f"wrote {args.output}")
     return 0

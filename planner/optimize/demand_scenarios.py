@@ -59,7 +59,8 @@ class GateResult:
     def to_dict(self) -> dict:
         """JSON-ready dict."""
         return {"include": self.include, "origins": [str(o) for o in self.origins],
-                "relative_change": [float(x) for x in self.relative_change], "t_stat": float(self.t_stat),
+                "relative_change": [float(x) for x in self.relative_change],
+                "t_stat": float(self.t_stat) if np.isfinite(self.t_stat) else None,
                 "threshold": float(self.threshold)}
 
 
