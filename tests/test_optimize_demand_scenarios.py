@@ -76,6 +76,11 @@ def test_gate_keeps_the_forecast_when_it_clearly_helps():
     assert all(c < 0 for c in gate.relative_change) and gate.t_stat < gate.threshold
     assert built.scenarios.shape == (90, 14) and built.paths.shape == (30, 14)  # 30 + 30 windows + 30 paths
     assert max(gate.origins) == trend["ds"].iloc[-1 - 14]  # the latest origin leaves one horizon to judge it on
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        strict = build_scenarios(trend, 14, "D", 30, on_demand_price=4.0, reserved_price=2.6, gate_t=gate.t_stat - 1)
+    assert not strict.forecast_included and strict.scenarios.shape == (60, 14)  # a bar it does not clear
+    assert strict.gate.relative_change == pytest.approx(gate.relative_change)  # same evidence, other verdict
     # too little history to judge on two origins: the forecast stays out
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

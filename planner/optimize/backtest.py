@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from planner.exceptions import InputError
-from planner.optimize.demand_scenarios import build_scenarios
+from planner.optimize.demand_scenarios import GATE_T, build_scenarios
 from planner.optimize.single_pool import plan_single_pool, pool_cost, recommender_rule
 
 __all__ = ["backtest_plan"]
@@ -20,7 +20,8 @@ __all__ = ["backtest_plan"]
 
 def backtest_plan(history: pd.DataFrame, cutoffs: list, horizon: int, freq: str, on_demand_price: float,
                   reserved_price: float, spot_price: float | None = None, spot_max_share: float = 0.0,
-                  n_paths: int = 100, method: str = "auto", inner_origins: int = 4) -> pd.DataFrame:
+                  n_paths: int = 100, method: str = "auto", inner_origins: int = 4,
+                  gate_t: float = GATE_T) -> pd.DataFrame:
     """Plan at each cutoff from the history before it; price every plan on the realized demand.
 
     Parameters
@@ -44,6 +45,8 @@ def backtest_plan(history: pd.DataFrame, cutoffs: list, horizon: int, freq: str,
         inner backtest of ``"auto"`` runs on the history before the cutoff only.
     inner_origins : int
         Origins of that inner backtest.
+    gate_t : float
+        The t statistic the forecast paths must beat there to enter.
 
     Returns
     -------
@@ -64,7 +67,7 @@ def backtest_plan(history: pd.DataFrame, cutoffs: list, horizon: int, freq: str,
         realized = future["y"].to_numpy()[None, :]
         built = build_scenarios(past, horizon, freq, n_paths, method=method, on_demand_price=on_demand_price,
                                 reserved_price=reserved_price, spot_price=spot_price, spot_max_share=spot_max_share,
-                                inner_origins=inner_origins, cache=cache)
+                                inner_origins=inner_origins, gate_t=gate_t, cache=cache)
         recent = built.recent
         plan = plan_single_pool(built.scenarios, recent, on_demand_price, reserved_price, **spot)
         hindsight = plan_single_pool(realized, recent, on_demand_price, reserved_price, bins=10_000, **spot)

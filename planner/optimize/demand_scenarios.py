@@ -225,7 +225,7 @@ def build_scenarios(history: pd.DataFrame, horizon: int, freq: str, n_paths: int
                     what: str = "history", method: str = "auto", recent_weight: float = 0.5,
                     on_demand_price: float | None = None, reserved_price: float | None = None,
                     spot_price: float | None = None, spot_max_share: float = 0.0, spot_interruption: float = 0.0,
-                    inner_origins: int = 4, cache: dict | None = None) -> ScenarioSet:
+                    inner_origins: int = 4, gate_t: float = GATE_T, cache: dict | None = None) -> ScenarioSet:
     """Demand scenarios for one pool from its history (see the module docstring for the methods).
 
     Parameters
@@ -252,6 +252,9 @@ def build_scenarios(history: pd.DataFrame, horizon: int, freq: str, n_paths: int
         Spot cap and interruption share [0-1].
     inner_origins : int
         ``"auto"`` only: origins of the inner backtest (:func:`forecast_gate`).
+    gate_t : float
+        ``"auto"`` only: the t statistic the forecast must beat there (:data:`GATE_T`; 0 keeps the
+        paths whenever they lowered realized cost on average).
     cache : dict, optional
         Forecasts already made (see :func:`forecast_gate`).
 
@@ -285,7 +288,7 @@ def build_scenarios(history: pd.DataFrame, horizon: int, freq: str, n_paths: int
         raise InputError("scenario method 'auto' needs on_demand_price and reserved_price for its inner backtest "
                          "(or use method='mix', 'forecast' or 'empirical')")
     gate = forecast_gate(pool, horizon, freq, on_demand_price, reserved_price, spot_price, spot_max_share,
-                         spot_interruption, n_paths, seed, inner_origins, cache=cache)
+                         spot_interruption, n_paths, seed, inner_origins, gate_t, cache)
     paths, model = _paths(pool, horizon, freq, n_paths, seed, cache)
     scenarios = np.vstack([emp, paths]) if gate.include else emp
     return ScenarioSet(scenarios, recent, model, method, gate.include, gate, paths)
