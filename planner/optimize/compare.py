@@ -34,7 +34,7 @@ def scenarios_from_history(history: pd.DataFrame, horizon: int, freq: str, n_pat
     only when an inner backtest on the history shows they lowered realized cost
     (:mod:`planner.optimize.demand_scenarios`). In ``benchmarks/plan_bench.py`` "mix" gave
     1.063x hindsight on average and up to +7.4 % against the rule on a cutoff; "auto" gives
-    1.037x and at most +0.7 % (forecast paths alone: 1.081x and +14.5 %; the rule 1.051x).
+    1.038x and at most +0.9 % (forecast paths alone: 1.081x and +14.5 %; the rule 1.051x).
 
     Parameters
     ----------

@@ -5,10 +5,12 @@ distribution of per-period demand over the horizon (:mod:`planner.optimize.singl
 
 ``"auto"`` (the planner's default)
     Empirical scenarios in two equal parts: contiguous windows of the last 30 days (the data the
-    cloud recommenders' rule uses) and windows of the last 7 days (the current regime). The result is a recency-weighted empirical distribution that follows a level shift
-    faster than the rule while keeping half its weight on the rule's own data. The forecaster's
-    sample paths join as a third equal part only when an inner backtest on the history shows that
-    they lowered realized cost (:func:`forecast_gate`).
+    cloud recommenders' rule uses) and windows of the last 7 days (the current regime): a
+    recency-weighted empirical distribution that follows a level shift faster than the rule while
+    keeping half its weight on the rule's own data. The forecaster's sample paths join as a third
+    equal part only when an inner backtest on the history shows that they lowered realized cost
+    (:func:`forecast_gate`): they carry trend that windows of the past cannot, but their tails
+    can be miscalibrated for a reservation quantile (bursty series with gaps).
 ``"mix"``
     Forecast paths mixed with random windows of the last 30 days (``recent_weight`` of them).
 ``"forecast"``
