@@ -31,6 +31,10 @@ def test_recent_windows_carry_the_empirical_distribution():
     assert windows.shape == (5, 4)
     assert np.array_equal(np.bincount(windows.ravel().astype(int), minlength=10), np.full(10, 2))
     assert np.array_equal(windows[1], [2, 3, 4, 5]) and np.array_equal(windows[4], [8, 9, 0, 1])  # contiguous, wrapping
+    for length, horizon, n in ((720, 24, 100), (168, 24, 100), (720, 168, 100), (50, 7, 3)):
+        counts = np.bincount(recent_windows(np.arange(length), horizon, n).ravel().astype(int), minlength=length)
+        ratio = n * horizon / length
+        assert set(np.unique(counts)) <= {int(np.floor(ratio)), int(np.ceil(ratio))}
     with pytest.raises(InputError, match="no history"):
         recent_windows(np.array([]), 3, 2)
 

@@ -117,8 +117,9 @@ def pool_series(history: pd.DataFrame, what: str = "history") -> pd.DataFrame:
 def recent_windows(values: np.ndarray, horizon: int, n: int) -> np.ndarray:
     """``n`` contiguous windows of ``horizon`` periods, starts evenly spread, wrapping around [units].
 
-    With ``n * horizon`` at least ``len(values)`` every value appears in the windows equally often
-    (to rounding), so the windows carry the empirical distribution of ``values``.
+    For ``horizon <= len(values)`` every value appears floor or ceil of ``n * horizon / len(values)``
+    times, so the windows carry the empirical distribution of ``values`` (exactly when that ratio
+    is whole).
     """
     v = np.asarray(values, float)
     if v.size == 0:
