@@ -95,7 +95,7 @@ def main() -> None:
     parser.add_argument("--extended", action="store_true",
                         help="also: every earlier cutoff the history allows, two holdout series, and break-evens "
                         "of 45%% and 80%%")
-    parser.add_argument("--gate-t", type=float, default=0.0, help="t statistic the forecast must beat (auto)")
+    parser.add_argument("--gate-t", type=float, default=-2.0, help="t statistic the forecast must beat (auto)")
     args = parser.parse_args()
     h100 = catalog.load_gpus().query("instance_type == 'p5.48xlarge'").iloc[0]
     od, res = h100["on_demand_usd_per_gpu_hour"], h100["reserved_1y_usd_per_gpu_hour"]

@@ -67,7 +67,7 @@ def test_auto_needs_prices_and_known_method():
         pool_series(frame.drop(columns="y"))
 
 
-def test_gate_keeps_the_forecast_when_it_helps():
+def test_gate_keeps_the_forecast_when_it_clearly_helps():
     rng = np.random.default_rng(0)
     n = 120  # a steady trend: windows of the past lag behind, the forecast follows it
     trend = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2025-01-01", periods=n, freq="D"),

@@ -41,9 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="auto (default): windows of the last 30 and 7 days, plus the forecast paths when an inner "
                    "backtest shows they help; mix: forecast paths mixed with windows of the last 30 days "
                    "(--recent-weight); forecast: paths only; empirical: never the forecast")
-    p.add_argument("--forecast-gate-t", type=float, default=0.0, metavar="T",
+    p.add_argument("--forecast-gate-t", type=float, default=-2.0, metavar="T",
                    help="with auto: the paired t statistic of the cost change the forecast paths must beat in the "
-                   "inner backtest to enter (default 0: they lowered cost on average; -2: a clear win)")
+                   "inner backtest to enter (default -2: a clear win; 0: they lowered cost on average)")
     p.add_argument("--recent-weight", type=float, default=0.5,
                    help="with --scenario-method mix: share of scenarios drawn from the last 30 days (default 0.5)")
     p.add_argument("--integer", action="store_true", help="reserve whole units")

@@ -31,10 +31,10 @@ def scenarios_from_history(history: pd.DataFrame, horizon: int, freq: str, n_pat
     paths mixed with random windows of the last 30 days (``recent_weight`` of the scenarios).
     ``method="auto"`` (what the planner, :func:`compare_commitments`, :func:`backtest_plan` and
     ``planner commit`` use): recency-weighted windows of recent demand, plus the forecast paths
-    only when an inner backtest on the history shows they lowered realized cost
+    only when an inner backtest on the history shows they clearly lower realized cost
     (:mod:`planner.optimize.demand_scenarios`). In ``benchmarks/plan_bench.py`` "mix" gave
     1.063x hindsight on average and up to +7.4 % against the rule on a cutoff; "auto" gives
-    1.038x and at most +0.9 % (forecast paths alone: 1.081x and +14.5 %; the rule 1.051x).
+    1.037x and at most +0.7 % (forecast paths alone: 1.081x and +14.5 %; the rule 1.051x).
 
     Parameters
     ----------

@@ -8,8 +8,8 @@ distribution of per-period demand over the horizon (:mod:`planner.optimize.singl
     cloud recommenders' rule uses) and windows of the last 7 days (the current regime): a
     recency-weighted empirical distribution that follows a level shift faster than the rule while
     keeping half its weight on the rule's own data. The forecaster's sample paths join as a third
-    equal part only when an inner backtest on the history shows that they lowered realized cost
-    (:func:`forecast_gate`): they carry trend that windows of the past cannot, but their tails
+    equal part only when an inner backtest on the history shows that they clearly lower realized
+    cost (:func:`forecast_gate`): they carry trend that windows of the past cannot, but their tails
     can be miscalibrated for a reservation quantile (bursty series with gaps).
 ``"mix"``
     Forecast paths mixed with random windows of the last 30 days (``recent_weight`` of them).
@@ -37,12 +37,14 @@ __all__ = ["ScenarioSet", "GateResult", "build_scenarios", "forecast_gate", "rec
            "METHODS", "GATE_T"]
 
 METHODS = ("auto", "mix", "forecast", "empirical")
-#: Paired t statistic of the inner backtest's cost change the forecast paths must be below to enter.
-#: 0 (the default): they enter when they lowered realized cost on average over the origins, the
-#: option with the lowest inner-backtest cost; -2 asks for a clear win (about two standard errors).
-#: On the holdout series of ``benchmarks/plan_bench.py --extended`` 0 did better than -2 (ServeGen
-#: m-large 1.198x against 1.244x hindsight, Philly with 24 h commitments 1.024x against 1.033x).
-GATE_T = 0.0
+#: Paired t statistic of the inner backtest's cost change the forecast paths must be below to enter:
+#: -2 asks for a clear win (about two standard errors over the origins), so the plan stays with
+#: recent history unless the forecast shows it helps. 0 lets them in whenever they lowered realized
+#: cost on average: on the holdout series of ``benchmarks/plan_bench.py --extended`` that did
+#: better (ServeGen m-large 1.198x against 1.244x hindsight, Philly with 24 h commitments 1.024x
+#: against 1.033x), but on the benchmark cutoffs its worst case against the rule moved with the
+#: seed of the paths (+0.9 % to +1.2 %, against +0.7 % at any seed with -2).
+GATE_T = -2.0
 RULE_DAYS = 30  # the recommenders' rule looks at the last 30 days
 REGIME_DAYS = 7  # the recent-regime part: the last week, inside the rule's 30 days
 
@@ -171,7 +173,8 @@ def forecast_gate(pool: pd.DataFrame, horizon: int, freq: str, on_demand_price: 
     with at least ``horizon`` periods of history before it), plan on the empirical scenarios
     with and without the forecast paths (both built from the history up to the origin only), and
     price both plans on the ``horizon`` periods that followed. The paths are kept when the paired
-    t statistic of the relative cost change is below ``threshold`` (0: they lowered cost on average).
+    t statistic of the relative cost change is below ``threshold`` (-2: they helped clearly; 0: they
+    lowered cost on average).
 
     Parameters
     ----------
