@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="forecast sample paths, and windows per half of recent history (default 100)")
     p.add_argument("--scenario-method", choices=("auto", "mix", "forecast", "empirical"), default="auto",
                    help="auto (default): windows of the last 30 and 7 days, plus the forecast paths when an inner "
-                   "backtest shows they help; mix: forecast paths mixed with windows of the last 30 days "
+                   "backtest shows they clearly help; mix: forecast paths mixed with windows of the last 30 days "
                    "(--recent-weight); forecast: paths only; empirical: never the forecast")
     p.add_argument("--forecast-gate-t", type=float, default=-2.0, metavar="T",
                    help="with auto: the paired t statistic of the cost change the forecast paths must beat in the "
