@@ -80,7 +80,11 @@ def test_cli_contract(tmp_path, samples, capsys):
     for key in ("reserved_units", "expected_cost", "savings_vs_on_demand", "savings_vs_recommender_rule",
                 "breakeven_utilization"):
         assert key in plan
-    assert plan["horizon"] == 168 and plan["scenarios"] == 60  # 30 forecast paths + 30 recent windows
+    settings = plan["settings"]
+    assert settings["scenario_method"] == "auto" and settings["forecast_model"]  # the forecaster ran
+    # 30 windows of the last 30 days + 30 of the last week (+ 30 forecast paths when the gate keeps them)
+    assert plan["horizon"] == 168 and plan["scenarios"] == (90 if settings["forecast_included"] else 60)
+    assert len(settings["forecast_gate"]["origins"]) == 2  # 21 days: two earlier weekly origins to judge on
     assert plan["expected_cost"] <= plan["on_demand_cost"]
     bad = tmp_path / "bad.csv"
     bad.write_text("unique_id,ds,y\na,2025-01-01,1\na,2025-01-02,-3\n")
