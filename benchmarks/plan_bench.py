@@ -106,8 +106,10 @@ def main() -> None:
         for ratio in (res / od, 0.45, 0.80):
             print(f"\nextended cutoffs, reserved at {ratio:.0%} of on-demand ({od * ratio:.3f} USD per GPU-hour):\n")
             table(od, od * ratio, args.method, args.gate_t, extended=True)
-    print("full-size multi-pool solve (6 GPU types x 3 options, 8 workloads x 5 routes, 50 scenarios): "
-          "not built yet (issue 4, two-stage multi-pool model)")
+    print()
+    from plan_size_bench import measure, print_measure  # beside this file
+
+    print_measure(measure())
 
 
 if __name__ == "__main__":
