@@ -98,10 +98,11 @@ def aggregate(problem: PlanProblem, slices: int | None = 8) -> Cells:
     if slices is not None and slices < 1:
         raise InputError(f"{problem.source}: slices must be >= 1 (or None for every period), got {slices}")
     demand, gpu_demand = problem.demand, problem.gpu_demand
-    periods = pd.DatetimeIndex(sorted(set(pd.to_datetime(demand["ds"])) | set(pd.to_datetime(gpu_demand["ds"]))))
-    if len(periods) == 0:
+    stamps = [pd.to_datetime(f["ds"]).unique() for f in (demand, gpu_demand) if len(f)]
+    if not stamps:
         raise InputError(f"{problem.source}: no demand periods; give workload or pool demand")
-    scenarios = sorted(set(demand["scenario"]) | set(gpu_demand["scenario"]))
+    periods = pd.DatetimeIndex(np.unique(np.concatenate([np.asarray(s, "datetime64[ns]") for s in stamps])))
+    scenarios = sorted(set(pd.unique(demand["scenario"])) | set(pd.unique(gpu_demand["scenario"])))
     names = [w.name for w in problem.workloads]
     pools = [p.name for p in problem.pools]
     T, K, J, G = len(periods), len(scenarios), len(names), len(pools)
