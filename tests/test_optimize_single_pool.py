@@ -98,10 +98,10 @@ def test_compare_commitments_on_shared_scenarios(demand):
 
     table = compare_commitments(demand, horizon=300, freq="h", on_demand_price=4.0, reserved_price=2.6,
                                 quantities=[50.0, 150.0], reserved_price_long=1.8, recent=demand[0])
-    assert table["option"].tolist()[:2] == ["none (all on-demand)", "planner: forecast-aware"]
+    assert table["option"].tolist()[:2] == ["none (all on-demand)", "planner (scenario-based)"]
     cost = table.set_index("option")["expected_cost_usd"]
-    assert cost["planner: forecast-aware"] <= cost.drop(["planner at the longer term's price"]).min() + 1e-6
-    assert cost["planner at the longer term's price"] < cost["planner: forecast-aware"]  # cheaper term
+    assert cost["planner (scenario-based)"] <= cost.drop(["planner at the longer term's price"]).min() + 1e-6
+    assert cost["planner at the longer term's price"] < cost["planner (scenario-based)"]  # cheaper term
     none = table.iloc[0]
     assert none["savings_vs_on_demand_usd"] == 0 and np.isnan(none["expected_utilization"])
     mine = table.set_index("option").loc["your quantity 150"]

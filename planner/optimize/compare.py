@@ -1,6 +1,6 @@
 """Commitment options for procurement, priced on the same forecast scenarios.
 
-Options: none (all on-demand), the planner's forecast-aware level, the cloud recommenders' rule
+Options: none (all on-demand), the planner's level on the demand scenarios, the cloud recommenders' rule
 (the 1 - R/P quantile of the last 30 days), and any quantities the user names; with a second
 reserved price (e.g. 3-year), the planner's level at that price too. Each is priced exactly on
 every scenario (:func:`planner.optimize.pool_cost`).
@@ -121,7 +121,7 @@ def compare_commitments(history: pd.DataFrame | np.ndarray, horizon: int, freq: 
     spot = {"spot": spot_price, "spot_max_share": spot_max_share}
     options = [("none (all on-demand)", 0.0, reserved_price)]
     best = plan_single_pool(scenarios, recent, on_demand_price, reserved_price, **spot)
-    options.append(("planner: forecast-aware", best.reserved_units, reserved_price))
+    options.append(("planner (scenario-based)", best.reserved_units, reserved_price))
     if reserved_price_long is not None:
         longer = plan_single_pool(scenarios, recent, on_demand_price, reserved_price_long, **spot)
         options.append(("planner at the longer term's price", longer.reserved_units, reserved_price_long))
