@@ -22,6 +22,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from planner.exceptions import ForecastError, InputError, PlannerWarning
+from planner.forecast.backtest import origins, rolling_origin_many
 from planner.forecast.candidates import BASELINE, intermittent_models, regular_models
 from planner.forecast.metrics import (
     conformal_quantile,
@@ -113,6 +114,7 @@ class Forecaster:
         frame, self.freq_, self.info_ = prepare(df, freq, what)
         self.history_ = frame
         self.choice_: dict[str, _Choice] = {}
+        self.final_: dict[str, dict] = {}
         groups = self._groups()
         bar = tqdm(total=len(frame["unique_id"].unique()), desc="backtesting", unit="series",
                    disable=not self.progress, file=None)
@@ -165,45 +167,76 @@ class Forecaster:
 
     def _backtest(self, kind: str, transform: str, seasons: tuple[int, ...], h_bt: int, ids: list[str]) -> None:
         data = self.history_[self.history_["unique_id"].isin(ids)]
-        z = data.assign(y=_forward(data["y"].to_numpy(), transform))
-        intermittent = kind == "intermittent"
-        models = intermittent_models() if intermittent else regular_models(seasons, self._natural())
-        names = [m.alias for m in models]
+        season = seasons[0] if seasons else (1 if kind == "intermittent" else self._natural())
+        windows = self._intermittent_windows(data, h_bt, ids) if kind == "intermittent" else \
+            self._regular_windows(data, transform, seasons, h_bt, ids)
+        for uid, g, train, names in windows:
+            self._choose(uid, g, train, names, kind, transform, season, h_bt)
+
+    def _intermittent_windows(self, data: pd.DataFrame, h_bt: int, ids: list[str]):
+        """Backtest intermittent series with statsforecast (refit at every origin: the models are cheap)."""
+        models = intermittent_models()
         try:
-            cv = self._sf(models, len(ids)).cross_validation(
-                df=z, h=h_bt, n_windows=self.n_windows, step_size=h_bt, refit=intermittent,
-                level=None if intermittent else list(self.level))
+            cv = self._sf(models, len(ids)).cross_validation(df=data, h=h_bt, n_windows=self.n_windows,
+                                                             step_size=h_bt, refit=True)
         except Exception as exc:  # statsforecast raises bare errors; name the group
             raise ForecastError(f"backtest failed for series {ids[:3]}...: {exc}") from exc
         cv = cv.sort_values(["unique_id", "cutoff", "ds"])
         first_cut = cv.groupby("unique_id")["cutoff"].min()
-        season = seasons[0] if seasons else (1 if intermittent else self._natural())
         for uid, g in cv.groupby("unique_id", sort=False):
             train = data.loc[(data["unique_id"] == uid) & (data["ds"] <= first_cut[uid]), "y"].to_numpy()
-            scale = naive_scale(train, season)
-            y = _backward(g["y"].to_numpy(), transform)
-            scores = {m: mase(y, _backward(g[m].to_numpy(), transform), scale) for m in names}
-            members: tuple[str, ...] = ()
-            if not intermittent and len(names) > ENSEMBLE_SIZE:
-                members = tuple(sorted(names, key=lambda m: scores[m])[:ENSEMBLE_SIZE])
-                g = _add_ensemble(g, members, self.level)
-                scores["Ensemble"] = mase(y, _backward(g["Ensemble"].to_numpy(), transform), scale)
-            # Combining the best few beats picking one from a few noisy windows (measured in
-            # benchmarks/forecast_bench.py: 0.94 vs 0.98 of seasonal naive's MASE on the real series).
-            best = "Ensemble" if members else min(names, key=lambda m: (round(scores[m], 12), m != BASELINE))
-            windows = g["cutoff"].to_numpy()
-            if intermittent:
-                c, rho, bands = self._calibrate_abs(g, best, windows)
-            else:
-                c, rho, bands = self._calibrate_scaled(g, best, windows, transform)
-            metrics = {"mase": scores[best], "seasonal_naive_mase": scores[BASELINE],
-                       "smape": smape(y, _backward(g[best].to_numpy(), transform))}
-            quantiles = {}
-            for lv, (lo, hi) in bands.items():
-                metrics[f"coverage_{lv}"] = coverage(y, lo, hi)
-                quantiles[(1 - lv / 100) / 2], quantiles[1 - (1 - lv / 100) / 2] = lo, hi
-            metrics["scaled_pinball"] = scaled_pinball(y, quantiles, scale)
-            self.choice_[uid] = _Choice(best, h_bt, scale, c, rho, metrics, members if best == "Ensemble" else ())
+            yield uid, g, train, [m.alias for m in models]
+
+    def _regular_windows(self, data: pd.DataFrame, transform: str, seasons: tuple[int, ...], h_bt: int,
+                         ids: list[str]):
+        """Backtest regular series in the model space, each model fitted once per series
+        (:mod:`planner.forecast.backtest`); the final forecasts for ``h`` are kept for predict."""
+        models = regular_models(seasons, self._natural())
+        ys = {uid: g.to_numpy(dtype=float) for uid, g in data.groupby("unique_id", sort=False)["y"]}
+        zs = [_forward(ys[uid], transform) for uid in ids]
+        results = rolling_origin_many(zs, models, h_bt, self.n_windows, int(self.h), self.level, self.n_jobs)
+        for uid, z, res in zip(ids, zs, results, strict=True):
+            cuts = origins(len(z), h_bt, self.n_windows)
+            cols = {"y": z[cuts[0]:], "cutoff": np.repeat(cuts, h_bt)}
+            names = [m.alias for m in models if res.get(m.alias) is not None]
+            for m in names:
+                cv = res[m]["cv"]
+                cols[m] = cv["mean"]
+                for lv in self.level:
+                    cols[f"{m}-lo-{lv}"], cols[f"{m}-hi-{lv}"] = cv[f"lo-{lv}"], cv[f"hi-{lv}"]
+            self.final_[uid] = {m: res[m]["final"] for m in names}
+            yield uid, pd.DataFrame(cols), ys[uid][: cuts[0]], names
+
+    def _choose(self, uid: str, g: pd.DataFrame, train: np.ndarray, names: list[str], kind: str,
+                transform: str, season: int, h_bt: int) -> None:
+        intermittent = kind == "intermittent"
+        scale = naive_scale(train, season)
+        y = _backward(g["y"].to_numpy(), transform)
+        scores = {m: mase(y, _backward(g[m].to_numpy(), transform), scale) for m in names}
+        members: tuple[str, ...] = ()
+        if not intermittent and len(names) > ENSEMBLE_SIZE:
+            members = tuple(sorted(names, key=lambda m: scores[m])[:ENSEMBLE_SIZE])
+            g = _add_ensemble(g, members, self.level)
+            scores["Ensemble"] = mase(y, _backward(g["Ensemble"].to_numpy(), transform), scale)
+        # Combining the best few beats picking one from a few noisy windows (measured in
+        # benchmarks/forecast_bench.py: 0.94 vs 0.98 of seasonal naive's MASE on the real series).
+        best = "Ensemble" if members else min(names, key=lambda m: (round(scores[m], 12), m != BASELINE))
+        windows = g["cutoff"].to_numpy()
+        if intermittent:
+            c, rho, bands = self._calibrate_abs(g, best, windows)
+        else:
+            c, rho, bands = self._calibrate_scaled(g, best, windows, transform)
+        metrics = {"mase": scores[best], "seasonal_naive_mase": scores[BASELINE],
+                   "smape": smape(y, _backward(g[best].to_numpy(), transform))}
+        quantiles = {}
+        for lv, (lo, hi) in bands.items():
+            metrics[f"coverage_{lv}"] = coverage(y, lo, hi)
+            quantiles[(1 - lv / 100) / 2], quantiles[1 - (1 - lv / 100) / 2] = lo, hi
+        metrics["scaled_pinball"] = scaled_pinball(y, quantiles, scale)
+        self.choice_[uid] = _Choice(best, h_bt, scale, c, rho, metrics, members if best == "Ensemble" else ())
+        if uid in self.final_:
+            keep = set(members) if best == "Ensemble" else {best}
+            self.final_[uid] = {m: f for m, f in self.final_[uid].items() if m in keep}
 
     def _calibrate_scaled(self, g: pd.DataFrame, model: str, windows: np.ndarray, transform: str):
         """Conformal calibration in the model space, choosing per series between two widths.
@@ -295,12 +328,12 @@ class Forecaster:
         groups: dict[tuple, list[str]] = {}
         for uid, choice in self.choice_.items():
             info = self.info_[uid]
-            key = (info.kind, info.transform, info.seasons, choice.model, choice.members)
+            key = (info.kind, info.transform, info.seasons, choice.model, choice.members, choice.h_bt > 0)
             groups.setdefault(key, []).append(uid)
         return groups
 
     def _final(self, key: tuple, ids: list[str], h: int) -> pd.DataFrame:
-        kind, transform, seasons, model, members = key
+        kind, transform, seasons, model, members, backtested = key
         data = self.history_[self.history_["unique_id"].isin(ids)]
         levels = list(self.level)
         if model == "Constant":
@@ -310,18 +343,10 @@ class Forecaster:
             for lv in levels:
                 out[f"lo-{lv}"] = out[f"hi-{lv}"] = out["forecast"]
             return out.assign(model="Constant")
-        candidates = intermittent_models() if kind == "intermittent" else regular_models(seasons, self._natural())
-        wanted = members or (model,)
-        if model == "Naive" and all(m.alias != "Naive" for m in candidates):
-            from statsforecast.models import Naive
-
-            candidates = [*candidates, Naive(alias="Naive")]
-        chosen = [m for m in candidates if m.alias in wanted]
-        z = data.assign(y=_forward(data["y"].to_numpy(), transform))
-        try:
-            raw = self._sf(chosen, len(ids)).forecast(df=z, h=h, level=None if kind == "intermittent" else levels)
-        except Exception as exc:
-            raise ForecastError(f"{model} failed on series {ids[:3]}: {exc}") from exc
+        if kind == "intermittent" or not backtested:
+            raw = self._final_statsforecast(kind, seasons, model, members, data, transform, h)
+        else:
+            raw = self._final_regular(seasons, members or (model,), data, transform, h)
         raw = raw.reset_index() if "unique_id" not in raw.columns else raw
         if members:
             raw = _add_ensemble(raw, members, self.level)
@@ -345,6 +370,48 @@ class Forecaster:
         value_cols = ["forecast", *[f"{s}-{lv}" for lv in levels for s in ("lo", "hi")]]
         out.loc[mask, value_cols] = out.loc[mask, value_cols].clip(lower=0)
         return out.assign(model=model)[["unique_id", "ds", *value_cols, "model"]]
+
+    def _final_statsforecast(self, kind, seasons, model, members, data, transform, h) -> pd.DataFrame:
+        """Fit the chosen model on the whole history (intermittent series and short-history fallbacks)."""
+        levels = list(self.level)
+        candidates = intermittent_models() if kind == "intermittent" else regular_models(seasons, self._natural())
+        wanted = members or (model,)
+        if model == "Naive" and all(m.alias != "Naive" for m in candidates):
+            from statsforecast.models import Naive
+
+            candidates = [*candidates, Naive(alias="Naive")]
+        chosen = [m for m in candidates if m.alias in wanted]
+        z = data.assign(y=_forward(data["y"].to_numpy(), transform))
+        try:
+            return self._sf(chosen, data["unique_id"].nunique()).forecast(
+                df=z, h=h, level=None if kind == "intermittent" else levels)
+        except Exception as exc:
+            raise ForecastError(f"{model} failed on series {list(data['unique_id'].unique()[:3])}: {exc}") from exc
+
+    def _final_regular(self, seasons, wanted, data, transform, h) -> pd.DataFrame:
+        """The chosen models' forecasts from the end of the history, with the parameters fitted at
+        the first backtest origin: kept from :meth:`fit` for its ``h``, recomputed for another."""
+        future = _future_index(data, self.freq_, h)
+        ids = list(future["unique_id"].unique())
+        if h != int(self.h):
+            models = [m for m in regular_models(seasons, self._natural()) if m.alias in wanted]
+            ys = {uid: _forward(g.to_numpy(dtype=float), transform) for uid, g in data.groupby("unique_id")["y"]}
+            for h_bt in sorted({self.choice_[u].h_bt for u in ids}):
+                sub = [u for u in ids if self.choice_[u].h_bt == h_bt]
+                res = rolling_origin_many([ys[u] for u in sub], models, h_bt, self.n_windows, h, self.level, self.n_jobs)
+                finals = {u: {m: r[m]["final"] for m in wanted if r.get(m) is not None} for u, r in zip(sub, res, strict=True)}
+        else:
+            finals = {u: self.final_[u] for u in ids}
+        missing = [u for u in ids if set(finals[u]) != set(wanted)]
+        if missing:
+            raise ForecastError(f"{'+'.join(wanted)} failed on the whole history of series {missing[:3]}")
+        cols = {}
+        for m in wanted:
+            cols[m] = np.concatenate([finals[u][m]["mean"] for u in ids])
+            for lv in self.level:
+                for side in ("lo", "hi"):
+                    cols[f"{m}-{side}-{lv}"] = np.concatenate([finals[u][m][f"{side}-{lv}"] for u in ids])
+        return future.assign(**cols)
 
     def _backtest_table(self) -> pd.DataFrame:
         rows = []

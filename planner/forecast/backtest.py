@@ -1,0 +1,100 @@
+"""Rolling-origin backtest that fits each model once and reuses the fit for every later origin.
+
+For one series and one statsforecast model, the model is fitted on the history before the
+first origin; the later origins and the final forecast from the end of the history reuse those
+parameters through the model's ``forward`` (the states are filtered on the longer history, the
+parameters are not re-estimated). This is statsforecast's ``cross_validation(refit=False)`` plus
+the final forecast, without the second full fit the final forecast used to cost: the optimizers
+(ETS, Theta) run once per model and series. Many series are spread over processes.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+__all__ = ["origins", "rolling_origin", "rolling_origin_many"]
+
+#: Series below which the work stays in this process (starting workers costs more).
+MIN_SERIES_FOR_PROCESSES = 20
+
+
+def origins(n: int, h: int, n_windows: int) -> list[int]:
+    """Lengths of the training history at each backtest origin, earliest first [periods].
+
+    The windows of ``h`` periods tile the last ``h * n_windows`` periods of a history of ``n``.
+    """
+    return [n - h * (n_windows - i) for i in range(n_windows)]
+
+
+def rolling_origin(y: np.ndarray, models: Sequence, h: int, n_windows: int, h_final: int,
+                   level: Sequence[int] = ()) -> dict[str, dict | None]:
+    """Backtest forecasts and the final forecast of each model for one series.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        The series (in the model space), oldest first.
+    models : sequence of statsforecast models
+        Models with ``fit``, ``predict`` and ``forward``; keyed by ``alias`` in the output.
+    h : int
+        Backtest horizon [periods]; ``n_windows`` windows of ``h`` tile the end of ``y``.
+    n_windows : int
+        Backtest origins.
+    h_final : int
+        Horizon of the final forecast from the end of ``y`` [periods] (0 for none).
+    level : sequence of int
+        Interval levels [%] (empty for point forecasts only).
+
+    Returns
+    -------
+    dict
+        ``alias -> {"cv": {key: array of n_windows * h}, "final": {key: array of h_final}}`` with
+        keys ``mean``, ``lo-L``, ``hi-L``; ``None`` for a model whose fit failed or gave
+        non-finite forecasts.
+    """
+    y = np.ascontiguousarray(y, dtype=float)
+    cuts = origins(len(y), h, n_windows)
+    kw = {"level": list(level)} if level else {}
+    out: dict[str, dict | None] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for model in models:
+            try:
+                fitted = model.new().fit(y=y[: cuts[0]])
+                parts = [fitted.predict(h=h, **kw)]
+                parts += [fitted.forward(y=y[:c], h=h, **kw) for c in cuts[1:]]
+                cv = {k: np.concatenate([np.asarray(p[k], dtype=float) for p in parts]) for k in parts[0]}
+                final = {k: np.asarray(v, dtype=float) for k, v in fitted.forward(y=y, h=h_final, **kw).items()} \
+                    if h_final > 0 else {}
+            except Exception:  # a model that cannot fit this series drops out of its choice
+                out[model.alias] = None
+                continue
+            ok = all(np.isfinite(v).all() for v in (*cv.values(), *final.values()))
+            out[model.alias] = {"cv": cv, "final": final} if ok else None
+    return out
+
+
+def _chunk(args: tuple) -> list[dict]:
+    ys, models, h, n_windows, h_final, level = args
+    return [rolling_origin(y, models, h, n_windows, h_final, level) for y in ys]
+
+
+def rolling_origin_many(ys: Sequence[np.ndarray], models: Sequence, h: int, n_windows: int, h_final: int,
+                        level: Sequence[int] = (), n_jobs: int = -1) -> list[dict]:
+    """:func:`rolling_origin` for many series, over ``n_jobs`` processes (-1: all cores).
+
+    Returns one result per series, in the order of ``ys``.
+    """
+    workers = (os.cpu_count() or 1) if n_jobs == -1 else max(1, n_jobs)
+    if workers == 1 or len(ys) < MIN_SERIES_FOR_PROCESSES:
+        return _chunk((ys, models, h, n_windows, h_final, level))
+    n_chunks = min(len(ys), 4 * workers)
+    bounds = np.linspace(0, len(ys), n_chunks + 1).astype(int)
+    chunks = [(list(ys[a:b]), models, h, n_windows, h_final, level) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return [r for part in pool.map(_chunk, chunks) for r in part]

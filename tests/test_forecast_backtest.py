@@ -1,0 +1,51 @@
+"""Rolling-origin backtest with one fit per model: windows, exact seasonal-naive values, reuse."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsforecast.models import AutoETS, SeasonalNaive
+
+from planner.forecast import Forecaster
+from planner.forecast.backtest import origins, rolling_origin, rolling_origin_many
+
+
+def test_origins_tile_the_end_of_the_history():
+    assert origins(100, 7, 3) == [79, 86, 93]
+
+
+def test_seasonal_naive_windows_and_final_are_the_last_season_before_each_origin():
+    rng = np.random.default_rng(0)
+    y = rng.normal(10, 1, 60)
+    res = rolling_origin(y, [SeasonalNaive(season_length=7, alias="SN")], h=5, n_windows=3, h_final=4, level=(80,))
+    cv, final = res["SN"]["cv"], res["SN"]["final"]
+    expected = np.concatenate([y[c - 7:c - 2] for c in origins(60, 5, 3)])
+    assert np.allclose(cv["mean"], expected)
+    assert np.allclose(final["mean"], y[-7:-3])
+    assert (cv["lo-80"] < cv["mean"]).all() and (cv["hi-80"] > cv["mean"]).all()
+
+
+def test_failed_model_is_none_and_many_matches_one_by_one():
+    y = np.linspace(1, 2, 30)
+    class Broken(SeasonalNaive):
+        def fit(self, y, X=None):
+            raise ValueError("cannot fit")
+
+    bad = Broken(season_length=7, alias="broken")
+    assert rolling_origin(y, [bad, AutoETS(model="ANN", alias="ets")], h=3, n_windows=2, h_final=3)["broken"] is None
+    ys = [y, y * 2, y + 1]
+    many = rolling_origin_many(ys, [SeasonalNaive(season_length=7, alias="SN")], 3, 2, 3, n_jobs=1)
+    for one, z in zip(many, ys, strict=True):
+        assert np.allclose(one["SN"]["final"]["mean"], z[-7:-4])
+
+
+def test_predict_for_another_horizon_reuses_the_same_fit():
+    rng = np.random.default_rng(4)
+    t = np.arange(200)
+    y = 100 * np.exp(0.002 * t + 0.2 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 0.05, 200))
+    df = pd.DataFrame({"unique_id": "s", "ds": pd.date_range("2024-01-01", periods=200, freq="D"), "y": y})
+    fc = Forecaster(h=14, n_jobs=1).fit(df)
+    short, long = fc.predict().forecast, fc.predict(h=28).forecast
+    assert len(long) == 28
+    assert short["forecast"].to_numpy() == pytest.approx(long["forecast"].to_numpy()[:14], rel=1e-9)
