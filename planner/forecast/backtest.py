@@ -5,7 +5,10 @@ first origin; the later origins and the final forecast from the end of the histo
 parameters through the model's ``forward`` (the states are filtered on the longer history, the
 parameters are not re-estimated). This is statsforecast's ``cross_validation(refit=False)`` plus
 the final forecast, without the second full fit the final forecast used to cost: the optimizers
-(ETS, Theta) run once per model and series. Many series are spread over processes.
+(ETS, Theta) run once per model and series. Interval widths are computed once, from the end of
+the history, and laid around every window's point forecast (computing them costs more than a
+forecast); the calibration in :mod:`planner.forecast.engine` rescales them on the backtest
+errors anyway. Many series are spread over processes.
 """
 
 from __future__ import annotations
@@ -54,8 +57,9 @@ def rolling_origin(y: np.ndarray, models: Sequence, h: int, n_windows: int, h_fi
     -------
     dict
         ``alias -> {"cv": {key: array of n_windows * h}, "final": {key: array of h_final}}`` with
-        keys ``mean``, ``lo-L``, ``hi-L``; ``None`` for a model whose fit failed or gave
-        non-finite forecasts.
+        keys ``mean``, ``lo-L``, ``hi-L`` (the backtest bounds are the point forecast plus or minus
+        the final forecast's half-widths for steps 1..h); ``None`` for a model whose fit failed or
+        gave non-finite forecasts.
     """
     y = np.ascontiguousarray(y, dtype=float)
     cuts = origins(len(y), h, n_windows)
@@ -66,14 +70,17 @@ def rolling_origin(y: np.ndarray, models: Sequence, h: int, n_windows: int, h_fi
         for model in models:
             try:
                 fitted = model.new().fit(y=y[: cuts[0]])
-                parts = [fitted.predict(h=h, **kw)]
-                parts += [fitted.forward(y=y[:c], h=h, **kw) for c in cuts[1:]]
-                cv = {k: np.concatenate([np.asarray(p[k], dtype=float) for p in parts]) for k in parts[0]}
-                final = {k: np.asarray(v, dtype=float) for k, v in fitted.forward(y=y, h=h_final, **kw).items()} \
-                    if h_final > 0 else {}
+                means = [fitted.predict(h=h)["mean"], *(fitted.forward(y=y[:c], h=h)["mean"] for c in cuts[1:])]
+                last = fitted.forward(y=y, h=max(h, h_final), **kw)
             except Exception:  # a model that cannot fit this series drops out of its choice
                 out[model.alias] = None
                 continue
+            last = {k: np.asarray(v, dtype=float) for k, v in last.items()}
+            cv = {"mean": np.concatenate(means).astype(float)}
+            for lv in level:  # the interval widths over the horizon, from the end of the history
+                hw = np.tile((last[f"hi-{lv}"][:h] - last[f"lo-{lv}"][:h]) / 2, n_windows)
+                cv[f"lo-{lv}"], cv[f"hi-{lv}"] = cv["mean"] - hw, cv["mean"] + hw
+            final = {k: v[:h_final] for k, v in last.items()} if h_final > 0 else {}
             ok = all(np.isfinite(v).all() for v in (*cv.values(), *final.values()))
             out[model.alias] = {"cv": cv, "final": final} if ok else None
     return out

@@ -491,12 +491,13 @@ def _backward(z: np.ndarray, transform: str) -> np.ndarray:
 
 def _add_ensemble(frame: pd.DataFrame, members: tuple[str, ...], levels) -> pd.DataFrame:
     """Add ``Ensemble`` columns: the members' mean point and mean half-width, in the model space."""
-    point = frame[list(members)].mean(axis=1)
+    point = np.mean([frame[m].to_numpy(dtype=float) for m in members], axis=0)
     cols = {"Ensemble": point}
     for lv in levels:
-        hw = sum((frame[f"{m}-hi-{lv}"] - frame[f"{m}-lo-{lv}"]) / 2 for m in members) / len(members)
+        hw = np.mean([frame[f"{m}-hi-{lv}"].to_numpy(dtype=float) - frame[f"{m}-lo-{lv}"].to_numpy(dtype=float)
+                      for m in members], axis=0) / 2
         cols[f"Ensemble-lo-{lv}"], cols[f"Ensemble-hi-{lv}"] = point - hw, point + hw
-    return frame.assign(**cols)
+    return pd.concat([frame, pd.DataFrame(cols, index=frame.index)], axis=1)
 
 
 def _nest(out: pd.DataFrame, levels: list[int]) -> None:
