@@ -6,8 +6,9 @@ hourly). :class:`Deseasonalized` estimates the profiles once, in closed form, an
 non-seasonal model (a handful of parameters) to the seasonally adjusted series:
 
 - trend: centered moving average over one season (2 x s for even s);
-- profile of season ``s``: per phase, the median of (value - trend) over the history's cycles
-  (the median keeps bursts and outages out of the profile), centred to mean 0;
+- profile of season ``s``: per phase, the median of (value - trend) over the whole cycles where
+  the trend is defined (the median keeps bursts and outages out of the profile), centred to
+  mean 0; ``forward`` re-estimates the profiles on the longer history (closed form, cheap);
 - several seasons (e.g. 24 and 168 hours) are removed one after the other, shortest first, each
   from what the previous ones left.
 
@@ -41,10 +42,12 @@ def seasonal_profile(y: np.ndarray, season: int) -> np.ndarray:
         kernel = np.r_[0.5, np.ones(season - 1), 0.5] / season
     trend = np.convolve(y, kernel, mode="valid")
     half = (len(kernel) - 1) // 2
-    detrended = np.full(n, np.nan)
-    detrended[half:half + len(trend)] = y[half:half + len(trend)] - trend
-    profile = np.array([np.nanmedian(detrended[p::season]) if np.isfinite(detrended[p::season]).any() else 0.0
-                        for p in range(season)])
+    detrended = y[half:half + len(trend)] - trend
+    cycles = len(trend) // season  # whole cycles, the most recent ones
+    start = half + len(trend) - cycles * season
+    median = np.median(detrended[len(trend) - cycles * season:].reshape(cycles, season), axis=0)
+    profile = np.empty(season)
+    profile[(start + np.arange(season)) % season] = median
     return profile - profile.mean()
 
 

@@ -22,7 +22,13 @@ import pandas as pd
 from tqdm import tqdm
 
 from planner.exceptions import ForecastError, InputError, PlannerWarning
-from planner.forecast.backtest import origins, rolling_origin_many
+from planner.forecast.backtest import (
+    finish,
+    fit_forward,
+    origins,
+    parallel_map,
+    rolling_origin_many,
+)
 from planner.forecast.candidates import BASELINE, intermittent_models, regular_models
 from planner.forecast.metrics import (
     conformal_quantile,
@@ -167,11 +173,11 @@ class Forecaster:
 
     def _backtest(self, kind: str, transform: str, seasons: tuple[int, ...], h_bt: int, ids: list[str]) -> None:
         data = self.history_[self.history_["unique_id"].isin(ids)]
-        season = seasons[0] if seasons else (1 if kind == "intermittent" else self._natural())
-        windows = self._intermittent_windows(data, h_bt, ids) if kind == "intermittent" else \
-            self._regular_windows(data, transform, seasons, h_bt, ids)
-        for uid, g, train, names in windows:
-            self._choose(uid, g, train, names, kind, transform, season, h_bt)
+        if kind != "intermittent":
+            self._backtest_regular(data, transform, seasons, h_bt, ids)
+            return
+        for uid, g, train, names in self._intermittent_windows(data, h_bt, ids):
+            self.choice_[uid] = _choose(g, train, names, kind, transform, 1, h_bt, self.level)
 
     def _intermittent_windows(self, data: pd.DataFrame, h_bt: int, ids: list[str]):
         """Backtest intermittent series with statsforecast (refit at every origin: the models are cheap)."""
@@ -187,107 +193,17 @@ class Forecaster:
             train = data.loc[(data["unique_id"] == uid) & (data["ds"] <= first_cut[uid]), "y"].to_numpy()
             yield uid, g, train, [m.alias for m in models]
 
-    def _regular_windows(self, data: pd.DataFrame, transform: str, seasons: tuple[int, ...], h_bt: int,
-                         ids: list[str]):
-        """Backtest regular series in the model space, each model fitted once per series
-        (:mod:`planner.forecast.backtest`); the final forecasts for ``h`` are kept for predict."""
+    def _backtest_regular(self, data: pd.DataFrame, transform: str, seasons: tuple[int, ...], h_bt: int,
+                          ids: list[str]) -> None:
+        """Backtest and choose for regular series in the model space, each candidate fitted once per
+        series (:mod:`planner.forecast.backtest`), many series over processes; the chosen models'
+        final forecasts for ``h`` are kept for :meth:`predict`."""
         models = regular_models(seasons, self._natural())
+        season = seasons[0] if seasons else self._natural()
         ys = {uid: g.to_numpy(dtype=float) for uid, g in data.groupby("unique_id", sort=False)["y"]}
-        zs = [_forward(ys[uid], transform) for uid in ids]
-        results = rolling_origin_many(zs, models, h_bt, self.n_windows, int(self.h), self.level, self.n_jobs)
-        for uid, z, res in zip(ids, zs, results, strict=True):
-            cuts = origins(len(z), h_bt, self.n_windows)
-            cols = {"y": z[cuts[0]:], "cutoff": np.repeat(cuts, h_bt)}
-            names = [m.alias for m in models if res.get(m.alias) is not None]
-            for m in names:
-                cv = res[m]["cv"]
-                cols[m] = cv["mean"]
-                for lv in self.level:
-                    cols[f"{m}-lo-{lv}"], cols[f"{m}-hi-{lv}"] = cv[f"lo-{lv}"], cv[f"hi-{lv}"]
-            self.final_[uid] = {m: res[m]["final"] for m in names}
-            yield uid, pd.DataFrame(cols), ys[uid][: cuts[0]], names
-
-    def _choose(self, uid: str, g: pd.DataFrame, train: np.ndarray, names: list[str], kind: str,
-                transform: str, season: int, h_bt: int) -> None:
-        intermittent = kind == "intermittent"
-        scale = naive_scale(train, season)
-        y = _backward(g["y"].to_numpy(), transform)
-        scores = {m: mase(y, _backward(g[m].to_numpy(), transform), scale) for m in names}
-        members: tuple[str, ...] = ()
-        if not intermittent and len(names) > ENSEMBLE_SIZE:
-            members = tuple(sorted(names, key=lambda m: scores[m])[:ENSEMBLE_SIZE])
-            g = _add_ensemble(g, members, self.level)
-            scores["Ensemble"] = mase(y, _backward(g["Ensemble"].to_numpy(), transform), scale)
-        # Combining the best few beats picking one from a few noisy windows (measured in
-        # benchmarks/forecast_bench.py: 0.94 vs 0.98 of seasonal naive's MASE on the real series).
-        best = "Ensemble" if members else min(names, key=lambda m: (round(scores[m], 12), m != BASELINE))
-        windows = g["cutoff"].to_numpy()
-        if intermittent:
-            c, rho, bands = self._calibrate_abs(g, best, windows)
-        else:
-            c, rho, bands = self._calibrate_scaled(g, best, windows, transform)
-        metrics = {"mase": scores[best], "seasonal_naive_mase": scores[BASELINE],
-                   "smape": smape(y, _backward(g[best].to_numpy(), transform))}
-        quantiles = {}
-        for lv, (lo, hi) in bands.items():
-            metrics[f"coverage_{lv}"] = coverage(y, lo, hi)
-            quantiles[(1 - lv / 100) / 2], quantiles[1 - (1 - lv / 100) / 2] = lo, hi
-        metrics["scaled_pinball"] = scaled_pinball(y, quantiles, scale)
-        self.choice_[uid] = _Choice(best, h_bt, scale, c, rho, metrics, members if best == "Ensemble" else ())
-        if uid in self.final_:
-            keep = set(members) if best == "Ensemble" else {best}
-            self.final_[uid] = {m: f for m, f in self.final_[uid].items() if m in keep}
-
-    def _calibrate_scaled(self, g: pd.DataFrame, model: str, windows: np.ndarray, transform: str):
-        """Conformal calibration in the model space, choosing per series between two widths.
-
-        ``scaled``: the model's half-width times the conformal quantile of |z - point| / half-width
-        (keeps the model's growth over the horizon). ``flat``: the conformal quantile of |z - point|
-        at every step. The one with the lower leave-one-window-out interval score wins; the
-        returned factors are keyed by level plus ``"method"``.
-        """
-        z, point = g["y"].to_numpy(), g[model].to_numpy()
-        err = np.abs(z - point)
-        options = {}
-        for method in ("scaled", "flat"):
-            c, bands, score = {}, {}, 0.0
-            for lv in self.level:
-                hw = (g[f"{model}-hi-{lv}"].to_numpy() - g[f"{model}-lo-{lv}"].to_numpy()) / 2
-                hw = np.where(hw > 0, hw, np.nan) if method == "scaled" else np.ones_like(z)
-                ratio = err / hw
-                c[lv] = conformal_quantile(ratio, lv / 100)
-                lo, hi = np.empty_like(z), np.empty_like(z)
-                for w in np.unique(windows):
-                    mask = windows == w
-                    cw = conformal_quantile(ratio[~mask], lv / 100)
-                    lo[mask] = point[mask] - cw * np.nan_to_num(hw[mask])
-                    hi[mask] = point[mask] + cw * np.nan_to_num(hw[mask])
-                alpha = 1 - lv / 100
-                score += np.mean(hi - lo + 2 / alpha * (np.maximum(lo - z, 0) + np.maximum(z - hi, 0)))
-                bands[lv] = (_backward(lo, transform), _backward(hi, transform))
-            options[method] = (score, c, bands)
-        method = min(options, key=lambda m: options[m][0])
-        _, c, bands = options[method]
-        c["method"] = method
-        lv0 = self.level[0]
-        hw0 = (g[f"{model}-hi-{lv0}"].to_numpy() - g[f"{model}-lo-{lv0}"].to_numpy()) / 2
-        u = (z - point) / (np.where(hw0 > 0, hw0, 1.0) if method == "scaled" else 1.0)
-        return c, _lag1(u, windows), bands
-
-    def _calibrate_abs(self, g: pd.DataFrame, model: str, windows: np.ndarray):
-        """Intermittent series: constant half-widths from absolute backtest errors."""
-        err = g["y"].to_numpy() - g[model].to_numpy()
-        point = g[model].to_numpy()
-        c, bands = {}, {}
-        for lv in self.level:
-            c[lv] = conformal_quantile(np.abs(err), lv / 100)
-            lo, hi = np.empty_like(point), np.empty_like(point)
-            for w in np.unique(windows):
-                mask = windows == w
-                q = conformal_quantile(np.abs(err[~mask]), lv / 100)
-                lo[mask], hi[mask] = np.maximum(point[mask] - q, 0), point[mask] + q
-            bands[lv] = (lo, hi)
-        return c, _lag1(err, windows), bands
+        tasks = [(ys[uid], models, transform, season, h_bt, self.n_windows, int(self.h), self.level) for uid in ids]
+        for uid, (choice, final) in zip(ids, parallel_map(_regular_series, tasks, self.n_jobs), strict=True):
+            self.choice_[uid], self.final_[uid] = choice, final
 
     # -- predict -------------------------------------------------------------------------------
     def predict(self, h: int | None = None, n_paths: int = 0, seed: int = 0) -> ForecastResult:
@@ -426,6 +342,128 @@ class Forecaster:
         cols = ["unique_id", "model", "members", "backtest_h", "windows", "mase", "seasonal_naive_mase", "mase_vs_seasonal_naive",
                 "smape", "scaled_pinball", *[f"coverage_{lv}" for lv in self.level]]
         return pd.DataFrame(rows).reindex(columns=cols)
+
+
+def _regular_series(task: tuple) -> tuple[_Choice, dict]:
+    """One regular series: backtest every candidate, choose, calibrate; the chosen models' final forecasts.
+
+    Intervals (which cost more than a forecast) are computed for the chosen models only.
+    """
+    y, models, transform, season, h_bt, n_windows, h, level = task
+    z = _forward(y, transform)
+    fits = fit_forward(z, models, h_bt, n_windows)
+    cuts = origins(len(z), h_bt, n_windows)
+    train, actual = y[: cuts[0]], _backward(z[cuts[0]:], transform)
+    scale = naive_scale(train, season)
+    scores = {m: mase(actual, _backward(mean, transform), scale) for m, (_, mean) in fits.items()}
+    finished = {}
+    for m in _rank(scores):
+        finished[m] = finish(*fits[m], z, h_bt, n_windows, h, level)
+        if finished[m] is None:  # cannot forecast from the end of the history: drop it
+            scores.pop(m)
+            return _regular_series((y, [c for c in models if c.alias != m], transform, season, h_bt, n_windows,
+                                    h, level))
+    cols = {"y": z[cuts[0]:], "cutoff": np.repeat(cuts, h_bt)}
+    for m, res in finished.items():
+        cols.update({m if k == "mean" else f"{m}-{k}": v for k, v in res["cv"].items()})
+    choice = _choose(pd.DataFrame(cols), train, list(scores), "regular", transform, season, h_bt, level,
+                     scores)
+    return choice, {m: finished[m]["final"] for m in (choice.members or (choice.model,))}
+
+
+def _rank(scores: dict[str, float]) -> tuple[str, ...]:
+    """The models a regular series' forecast is made of: the :data:`ENSEMBLE_SIZE` lowest backtest
+    MASE when there are more candidates, else the single best (seasonal naive on ties)."""
+    if len(scores) > ENSEMBLE_SIZE:
+        return tuple(sorted(scores, key=lambda m: scores[m])[:ENSEMBLE_SIZE])
+    return (min(scores, key=lambda m: (round(scores[m], 12), m != BASELINE)),)
+
+
+def _choose(g: pd.DataFrame, train: np.ndarray, names: list[str], kind: str, transform: str, season: int,
+            h_bt: int, level: tuple[int, ...], scores: dict | None = None) -> _Choice:
+    """Score the candidates of one series on its backtest, form the ensemble, calibrate the intervals."""
+    intermittent = kind == "intermittent"
+    scale = naive_scale(train, season)
+    y = _backward(g["y"].to_numpy(), transform)
+    if scores is None:
+        scores = {m: mase(y, _backward(g[m].to_numpy(), transform), scale) for m in names}
+    scores = dict(scores)
+    members: tuple[str, ...] = ()
+    if intermittent:
+        best = min(names, key=lambda m: (round(scores[m], 12), m != BASELINE))
+    else:
+        ranked = _rank(scores)
+        if len(ranked) > 1:
+            members = ranked
+            g = _add_ensemble(g, members, level)
+            scores["Ensemble"] = mase(y, _backward(g["Ensemble"].to_numpy(), transform), scale)
+        # Combining the best few beats picking one from a few noisy windows (measured in
+        # benchmarks/forecast_bench.py: 0.94 vs 0.98 of seasonal naive's MASE on the real series).
+        best = "Ensemble" if members else ranked[0]
+    windows = g["cutoff"].to_numpy()
+    if intermittent:
+        c, rho, bands = _calibrate_abs(g, best, windows, level)
+    else:
+        c, rho, bands = _calibrate_scaled(g, best, windows, transform, level)
+    metrics = {"mase": scores[best], "seasonal_naive_mase": scores[BASELINE],
+               "smape": smape(y, _backward(g[best].to_numpy(), transform))}
+    quantiles = {}
+    for lv, (lo, hi) in bands.items():
+        metrics[f"coverage_{lv}"] = coverage(y, lo, hi)
+        quantiles[(1 - lv / 100) / 2], quantiles[1 - (1 - lv / 100) / 2] = lo, hi
+    metrics["scaled_pinball"] = scaled_pinball(y, quantiles, scale)
+    return _Choice(best, h_bt, scale, c, rho, metrics, members if best == "Ensemble" else ())
+
+def _calibrate_scaled(g: pd.DataFrame, model: str, windows: np.ndarray, transform: str, level: tuple[int, ...]):
+    """Conformal calibration in the model space, choosing per series between two widths.
+
+    ``scaled``: the model's half-width times the conformal quantile of |z - point| / half-width
+    (keeps the model's growth over the horizon). ``flat``: the conformal quantile of |z - point|
+    at every step. The one with the lower leave-one-window-out interval score wins; the
+    returned factors are keyed by level plus ``"method"``.
+    """
+    z, point = g["y"].to_numpy(), g[model].to_numpy()
+    err = np.abs(z - point)
+    options = {}
+    for method in ("scaled", "flat"):
+        c, bands, score = {}, {}, 0.0
+        for lv in level:
+            hw = (g[f"{model}-hi-{lv}"].to_numpy() - g[f"{model}-lo-{lv}"].to_numpy()) / 2
+            hw = np.where(hw > 0, hw, np.nan) if method == "scaled" else np.ones_like(z)
+            ratio = err / hw
+            c[lv] = conformal_quantile(ratio, lv / 100)
+            lo, hi = np.empty_like(z), np.empty_like(z)
+            for w in np.unique(windows):
+                mask = windows == w
+                cw = conformal_quantile(ratio[~mask], lv / 100)
+                lo[mask] = point[mask] - cw * np.nan_to_num(hw[mask])
+                hi[mask] = point[mask] + cw * np.nan_to_num(hw[mask])
+            alpha = 1 - lv / 100
+            score += np.mean(hi - lo + 2 / alpha * (np.maximum(lo - z, 0) + np.maximum(z - hi, 0)))
+            bands[lv] = (_backward(lo, transform), _backward(hi, transform))
+        options[method] = (score, c, bands)
+    method = min(options, key=lambda m: options[m][0])
+    _, c, bands = options[method]
+    c["method"] = method
+    lv0 = level[0]
+    hw0 = (g[f"{model}-hi-{lv0}"].to_numpy() - g[f"{model}-lo-{lv0}"].to_numpy()) / 2
+    u = (z - point) / (np.where(hw0 > 0, hw0, 1.0) if method == "scaled" else 1.0)
+    return c, _lag1(u, windows), bands
+
+def _calibrate_abs(g: pd.DataFrame, model: str, windows: np.ndarray, level: tuple[int, ...]):
+    """Intermittent series: constant half-widths from absolute backtest errors."""
+    err = g["y"].to_numpy() - g[model].to_numpy()
+    point = g[model].to_numpy()
+    c, bands = {}, {}
+    for lv in level:
+        c[lv] = conformal_quantile(np.abs(err), lv / 100)
+        lo, hi = np.empty_like(point), np.empty_like(point)
+        for w in np.unique(windows):
+            mask = windows == w
+            q = conformal_quantile(np.abs(err[~mask]), lv / 100)
+            lo[mask], hi[mask] = np.maximum(point[mask] - q, 0), point[mask] + q
+        bands[lv] = (lo, hi)
+    return c, _lag1(err, windows), bands
 
 
 def forecast(df: pd.DataFrame, h: int, freq: str | None = None, level: Sequence[int] = (80, 95),
