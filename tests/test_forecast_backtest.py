@@ -49,3 +49,18 @@ def test_predict_for_another_horizon_reuses_the_same_fit():
     short, long = fc.predict().forecast, fc.predict(h=28).forecast
     assert len(long) == 28
     assert short["forecast"].to_numpy() == pytest.approx(long["forecast"].to_numpy()[:14], rel=1e-9)
+
+
+def test_seasonal_naive_is_weighted_in_at_one_half_and_weights_add_to_one():
+    from planner.forecast.engine import _add_ensemble, _shrink
+
+    members, weights = _shrink(("A", "B", "C"))
+    assert members == ("A", "B", "C", "SeasonalNaive")
+    assert weights == pytest.approx((1 / 6, 1 / 6, 1 / 6, 0.5))
+    members, weights = _shrink(("A", "SeasonalNaive", "C"))
+    assert dict(zip(members, weights, strict=True)) == pytest.approx({"A": 1 / 6, "SeasonalNaive": 2 / 3, "C": 1 / 6})
+    frame = pd.DataFrame({"A": [0.0], "A-lo-80": [-1.0], "A-hi-80": [1.0],
+                          "SeasonalNaive": [6.0], "SeasonalNaive-lo-80": [4.0], "SeasonalNaive-hi-80": [8.0]})
+    out = _add_ensemble(frame, ("A", "SeasonalNaive"), (80,), (0.25, 0.75))
+    assert out["Ensemble"].iloc[0] == pytest.approx(4.5)
+    assert out["Ensemble-hi-80"].iloc[0] - out["Ensemble"].iloc[0] == pytest.approx(0.25 * 1 + 0.75 * 2)

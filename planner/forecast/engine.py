@@ -1,11 +1,14 @@
 """The forecaster: rolling-origin backtest, per-series model choice, calibrated intervals.
 
 For each group of alike series (same transform, seasons and feasible backtest horizon) every
-candidate of :mod:`planner.forecast.candidates` is backtested by statsforecast's
-``cross_validation`` over ``n_windows`` rolling origins (refit=False: parameters estimated once,
-before the first origin). Each regular series is forecast by the mean, in the model space, of its
-:data:`ENSEMBLE_SIZE` candidates with the lowest backtest MASE in the original space;
-intermittent series keep their single best candidate. Interval half-widths (in the model space)
+candidate of :mod:`planner.forecast.candidates` is backtested over ``n_windows`` rolling origins:
+parameters estimated once, before the first origin, and reused through ``forward`` for the later
+origins and for the final forecast (:mod:`planner.forecast.backtest`; intermittent series go
+through statsforecast's ``cross_validation``). Many series are spread over processes. Each
+regular series is forecast by the mean, in the model space, of its :data:`ENSEMBLE_SIZE`
+candidates with the lowest backtest MASE in the original space; when that ensemble does not beat
+seasonal naive on the series' backtest, seasonal naive is weighted in at :data:`SHRINK_WEIGHT`.
+Intermittent series keep their single best candidate. Interval half-widths (in the model space)
 are scaled by the split-conformal quantile of ``|actual - point| / half-width`` over the
 backtest, so the intervals have the empirical coverage asked for; the coverage reported is
 leave-one-window-out, so it is measured on windows the calibration did not see.
@@ -60,6 +63,7 @@ class _Choice:
     rho: float                   # lag-1 correlation of standardized errors, for paths
     metrics: dict
     members: tuple[str, ...] = ()  # the ensemble's models, when model == "Ensemble"
+    weights: tuple[float, ...] = ()  # their weights (empty: equal)
 
 
 class Forecaster:
@@ -244,12 +248,13 @@ class Forecaster:
         groups: dict[tuple, list[str]] = {}
         for uid, choice in self.choice_.items():
             info = self.info_[uid]
-            key = (info.kind, info.transform, info.seasons, choice.model, choice.members, choice.h_bt > 0)
+            key = (info.kind, info.transform, info.seasons, choice.model, choice.members, choice.weights,
+                   choice.h_bt > 0)
             groups.setdefault(key, []).append(uid)
         return groups
 
     def _final(self, key: tuple, ids: list[str], h: int) -> pd.DataFrame:
-        kind, transform, seasons, model, members, backtested = key
+        kind, transform, seasons, model, members, weights, backtested = key
         data = self.history_[self.history_["unique_id"].isin(ids)]
         levels = list(self.level)
         if model == "Constant":
@@ -265,7 +270,7 @@ class Forecaster:
             raw = self._final_regular(seasons, members or (model,), data, transform, h)
         raw = raw.reset_index() if "unique_id" not in raw.columns else raw
         if members:
-            raw = _add_ensemble(raw, members, self.level)
+            raw = _add_ensemble(raw, members, self.level, weights)
         out = raw[["unique_id", "ds"]].copy()
         point = raw[model].to_numpy()
         c = raw["unique_id"].map(lambda u: self.choice_[u].c)
@@ -338,9 +343,10 @@ class Forecaster:
                 base = ch.metrics["seasonal_naive_mase"]
                 row["mase_vs_seasonal_naive"] = ch.metrics["mase"] / base if base > 0 else np.nan
             row["members"] = "+".join(ch.members)
+            row["weights"] = "/".join(f"{w:.3g}" for w in ch.weights)
             rows.append(row)
         cols = ["unique_id", "model", "members", "backtest_h", "windows", "mase", "seasonal_naive_mase", "mase_vs_seasonal_naive",
-                "smape", "scaled_pinball", *[f"coverage_{lv}" for lv in self.level]]
+                "smape", "scaled_pinball", *[f"coverage_{lv}" for lv in self.level], "weights"]
         return pd.DataFrame(rows).reindex(columns=cols)
 
 
@@ -357,7 +363,7 @@ def _regular_series(task: tuple) -> tuple[_Choice, dict]:
     scale = naive_scale(train, season)
     scores = {m: mase(actual, _backward(mean, transform), scale) for m, (_, mean) in fits.items()}
     finished = {}
-    for m in _rank(scores):
+    for m in dict.fromkeys((*_rank(scores), *([BASELINE] if BASELINE in scores else []))):
         finished[m] = finish(*fits[m], z, h_bt, n_windows, h, level)
         if finished[m] is None:  # cannot forecast from the end of the history: drop it
             scores.pop(m)
@@ -379,6 +385,18 @@ def _rank(scores: dict[str, float]) -> tuple[str, ...]:
     return (min(scores, key=lambda m: (round(scores[m], 12), m != BASELINE)),)
 
 
+#: Weight of seasonal naive in the forecast of a series whose backtest shows the ensemble does not
+#: beat it: the two are indistinguishable on that evidence, so both are kept, half and half.
+SHRINK_WEIGHT = 0.5
+
+
+def _shrink(members: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """Members and weights of the ensemble with seasonal naive weighted in at :data:`SHRINK_WEIGHT`."""
+    w = dict.fromkeys(members, (1 - SHRINK_WEIGHT) / len(members))
+    w[BASELINE] = w.get(BASELINE, 0.0) + SHRINK_WEIGHT
+    return tuple(w), tuple(w.values())
+
+
 def _choose(g: pd.DataFrame, train: np.ndarray, names: list[str], kind: str, transform: str, season: int,
             h_bt: int, level: tuple[int, ...], scores: dict | None = None) -> _Choice:
     """Score the candidates of one series on its backtest, form the ensemble, calibrate the intervals."""
@@ -389,16 +407,22 @@ def _choose(g: pd.DataFrame, train: np.ndarray, names: list[str], kind: str, tra
         scores = {m: mase(y, _backward(g[m].to_numpy(), transform), scale) for m in names}
     scores = dict(scores)
     members: tuple[str, ...] = ()
+    weights: tuple[float, ...] = ()
     if intermittent:
         best = min(names, key=lambda m: (round(scores[m], 12), m != BASELINE))
     else:
         ranked = _rank(scores)
         if len(ranked) > 1:
+            # Combining the best few beats picking one from a few noisy windows (measured in
+            # benchmarks/forecast_bench.py: 0.94 vs 0.98 of seasonal naive's MASE on the real series).
             members = ranked
-            g = _add_ensemble(g, members, level)
-            scores["Ensemble"] = mase(y, _backward(g["Ensemble"].to_numpy(), transform), scale)
-        # Combining the best few beats picking one from a few noisy windows (measured in
-        # benchmarks/forecast_bench.py: 0.94 vs 0.98 of seasonal naive's MASE on the real series).
+            ens = _add_ensemble(g, members, level)
+            scores["Ensemble"] = mase(y, _backward(ens["Ensemble"].to_numpy(), transform), scale)
+            if BASELINE in scores and scores[BASELINE] <= scores["Ensemble"]:
+                members, weights = _shrink(members)
+                ens = _add_ensemble(g, members, level, weights)
+                scores["Ensemble"] = mase(y, _backward(ens["Ensemble"].to_numpy(), transform), scale)
+            g = ens
         best = "Ensemble" if members else ranked[0]
     windows = g["cutoff"].to_numpy()
     if intermittent:
@@ -412,7 +436,9 @@ def _choose(g: pd.DataFrame, train: np.ndarray, names: list[str], kind: str, tra
         metrics[f"coverage_{lv}"] = coverage(y, lo, hi)
         quantiles[(1 - lv / 100) / 2], quantiles[1 - (1 - lv / 100) / 2] = lo, hi
     metrics["scaled_pinball"] = scaled_pinball(y, quantiles, scale)
-    return _Choice(best, h_bt, scale, c, rho, metrics, members if best == "Ensemble" else ())
+    if best != "Ensemble":
+        members, weights = (), ()
+    return _Choice(best, h_bt, scale, c, rho, metrics, members, weights)
 
 def _calibrate_scaled(g: pd.DataFrame, model: str, windows: np.ndarray, transform: str, level: tuple[int, ...]):
     """Conformal calibration in the model space, choosing per series between two widths.
@@ -527,15 +553,19 @@ def _backward(z: np.ndarray, transform: str) -> np.ndarray:
     return z
 
 
-def _add_ensemble(frame: pd.DataFrame, members: tuple[str, ...], levels) -> pd.DataFrame:
-    """Add ``Ensemble`` columns: the members' mean point and mean half-width, in the model space."""
-    point = np.mean([frame[m].to_numpy(dtype=float) for m in members], axis=0)
+def _add_ensemble(frame: pd.DataFrame, members: tuple[str, ...], levels,
+                  weights: tuple[float, ...] = ()) -> pd.DataFrame:
+    """Add ``Ensemble`` columns: the members' (weighted) mean point and half-width, in the model space."""
+    w = np.asarray(weights if weights else [1.0] * len(members), dtype=float)
+    w = w / w.sum()
+    point = sum(wi * frame[m].to_numpy(dtype=float) for wi, m in zip(w, members, strict=True))
     cols = {"Ensemble": point}
     for lv in levels:
-        hw = np.mean([frame[f"{m}-hi-{lv}"].to_numpy(dtype=float) - frame[f"{m}-lo-{lv}"].to_numpy(dtype=float)
-                      for m in members], axis=0) / 2
+        hw = sum(wi * (frame[f"{m}-hi-{lv}"].to_numpy(dtype=float) - frame[f"{m}-lo-{lv}"].to_numpy(dtype=float))
+                 for wi, m in zip(w, members, strict=True)) / 2
         cols[f"Ensemble-lo-{lv}"], cols[f"Ensemble-hi-{lv}"] = point - hw, point + hw
-    return pd.concat([frame, pd.DataFrame(cols, index=frame.index)], axis=1)
+    base = frame.drop(columns=[c for c in cols if c in frame.columns])
+    return pd.concat([base, pd.DataFrame(cols, index=frame.index)], axis=1)
 
 
 def _nest(out: pd.DataFrame, levels: list[int]) -> None:
