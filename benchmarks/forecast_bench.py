@@ -8,8 +8,9 @@ training data. Series: ServeGen requests and input/output tokens for m-small, m-
 (day 0 taken as Monday 2025-01-06) and Philly busy nodes, all hourly.
 
 Speed: 1,000 synthetic daily series of 730 points (level, growth and weekly shape varying by
-series, seeded), h=90, levels 80/95, with model selection; wall time and peak memory (largest
-resident set of this process or any worker), next to plain AutoETS with n_jobs=2.
+series, seeded), h=90, levels 80/95, with model selection; wall time, processor time (this
+process and its workers), peak memory (largest resident set of this process or any worker) and
+the 1-minute load average before and after, next to plain AutoETS with n_jobs=2.
 
     .venv/bin/python benchmarks/forecast_bench.py [--skip-speed] [--skip-accuracy]
 """
@@ -17,6 +18,7 @@ resident set of this process or any worker), next to plain AutoETS with n_jobs=2
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import time
 import warnings
@@ -136,17 +138,24 @@ def speed() -> None:
     df = synthetic()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        t0 = time.perf_counter()
+        load0, t0, c0 = os.getloadavg()[0], time.perf_counter(), _cpu_s()
         r = forecast(df, h=90, freq="D", level=(80, 95), n_jobs=2)
-        ours = time.perf_counter() - t0
+        ours, cpu = time.perf_counter() - t0, _cpu_s() - c0
         peak = _peak_mib()
-        print(f"| planner: 4 candidates backtested on 3 windows, top-3 ensemble, calibrated 80/95 | {ours:.1f} | "
-              f"{peak:,.0f} |")
+        print(f"| planner: 5 candidates backtested on 3 windows, top-3 ensemble, calibrated 80/95 | {ours:.1f} | "
+              f"{cpu:.1f} | {peak:,.0f} | {load0:.1f} / {os.getloadavg()[0]:.1f} |")
         print("final models:", r.backtest["model"].value_counts().to_dict())
-        t0 = time.perf_counter()
+        load0, t0, c0 = os.getloadavg()[0], time.perf_counter(), _cpu_s()
         StatsForecast(models=[AutoETS(season_length=7)], freq="D", n_jobs=2).forecast(df=df, h=90, level=[80, 95])
-        ets = time.perf_counter() - t0
-        print(f"| statsforecast AutoETS, n_jobs=2, no selection | {ets:.1f} | {_peak_mib():,.0f} (cumulative max) |")
+        ets, cpu = time.perf_counter() - t0, _cpu_s() - c0
+        print(f"| statsforecast AutoETS, n_jobs=2, no selection | {ets:.1f} | {cpu:.1f} | "
+              f"{_peak_mib():,.0f} (cumulative max) | {load0:.1f} / {os.getloadavg()[0]:.1f} |")
+
+
+def _cpu_s() -> float:
+    """Processor time of this process and its finished workers [s] (less load-sensitive than wall time)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def main() -> None:
@@ -167,7 +176,8 @@ def main() -> None:
               f"coverage 80 {table['cov80 planner'].mean():.3f}, 95 {table['cov95 planner'].mean():.3f} "
               f"(AutoETS {table['cov80 AutoETS'].mean():.3f}, {table['cov95 AutoETS'].mean():.3f})")
     if not args.skip_speed:
-        print("\n| run (1,000 daily series x 730, h=90) | wall s | peak MiB |\n|---|---|---|")
+        print("\n| run (1,000 daily series x 730, h=90) | wall s | CPU s | peak MiB | load before / after |\n"
+              "|---|---|---|---|---|")
         speed()
 
 

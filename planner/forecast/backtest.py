@@ -24,6 +24,8 @@ __all__ = ["origins", "fit_forward", "finish", "rolling_origin", "rolling_origin
 
 #: Series below which the work stays in this process (starting workers costs more).
 MIN_SERIES_FOR_PROCESSES = 20
+#: Chunks per worker process: small chunks keep the workers busy to the end.
+CHUNKS_PER_WORKER = 16
 
 
 def origins(n: int, h: int, n_windows: int) -> list[int]:
@@ -129,7 +131,7 @@ def parallel_map(fn, items: Sequence, n_jobs: int = -1) -> list:
     workers = (os.cpu_count() or 1) if n_jobs == -1 else max(1, n_jobs)
     if workers == 1 or len(items) < MIN_SERIES_FOR_PROCESSES:
         return _chunk((fn, items))
-    n_chunks = min(len(items), 4 * workers)
+    n_chunks = min(len(items), CHUNKS_PER_WORKER * workers)
     bounds = np.linspace(0, len(items), n_chunks + 1).astype(int)
     chunks = [(fn, list(items[a:b])) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
