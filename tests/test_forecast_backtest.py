@@ -45,10 +45,15 @@ def test_predict_for_another_horizon_reuses_the_same_fit():
     t = np.arange(200)
     y = 100 * np.exp(0.002 * t + 0.2 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 0.05, 200))
     df = pd.DataFrame({"unique_id": "s", "ds": pd.date_range("2024-01-01", periods=200, freq="D"), "y": y})
+    df = pd.concat([df, df.tail(40).assign(unique_id="short")])  # a shorter backtest horizon (8)
     fc = Forecaster(h=14, n_jobs=1).fit(df)
+    assert fc.choice_["short"].h_bt == 8 and fc.choice_["s"].h_bt == 14
     short, long = fc.predict().forecast, fc.predict(h=28).forecast
-    assert len(long) == 28
-    assert short["forecast"].to_numpy() == pytest.approx(long["forecast"].to_numpy()[:14], rel=1e-9)
+    assert len(long) == 56
+    for uid in ("s", "short"):
+        a = short.loc[short["unique_id"] == uid, "forecast"].to_numpy()
+        b = long.loc[long["unique_id"] == uid, "forecast"].to_numpy()[:14]
+        assert a == pytest.approx(b, rel=1e-9)
 
 
 def test_seasonal_naive_is_weighted_in_at_one_half_and_weights_add_to_one():

@@ -211,7 +211,11 @@ class Forecaster:
 
     # -- predict -------------------------------------------------------------------------------
     def predict(self, h: int | None = None, n_paths: int = 0, seed: int = 0) -> ForecastResult:
-        """Fit the chosen model of each series on its whole history and forecast ``h`` periods.
+        """Forecast ``h`` periods from the end of each history with the models chosen in :meth:`fit`.
+
+        Regular series reuse the parameters fitted before the first backtest origin (their
+        forecasts for the ``h`` of the backtest are already computed); intermittent series and
+        histories too short to backtest are fitted on their whole history.
 
         Parameters
         ----------
@@ -317,10 +321,12 @@ class Forecaster:
         if h != int(self.h):
             models = [m for m in regular_models(seasons, self._natural()) if m.alias in wanted]
             ys = {uid: _forward(g.to_numpy(dtype=float), transform) for uid, g in data.groupby("unique_id")["y"]}
+            finals = {}
             for h_bt in sorted({self.choice_[u].h_bt for u in ids}):
                 sub = [u for u in ids if self.choice_[u].h_bt == h_bt]
                 res = rolling_origin_many([ys[u] for u in sub], models, h_bt, self.n_windows, h, self.level, self.n_jobs)
-                finals = {u: {m: r[m]["final"] for m in wanted if r.get(m) is not None} for u, r in zip(sub, res, strict=True)}
+                finals.update({u: {m: r[m]["final"] for m in wanted if r.get(m) is not None}
+                               for u, r in zip(sub, res, strict=True)})
         else:
             finals = {u: self.final_[u] for u in ids}
         missing = [u for u in ids if set(finals[u]) != set(wanted)]
@@ -365,8 +371,7 @@ def _regular_series(task: tuple) -> tuple[_Choice, dict]:
     finished = {}
     for m in dict.fromkeys((*_rank(scores), *([BASELINE] if BASELINE in scores else []))):
         finished[m] = finish(*fits[m], z, h_bt, n_windows, h, level)
-        if finished[m] is None:  # cannot forecast from the end of the history: drop it
-            scores.pop(m)
+        if finished[m] is None:  # cannot forecast from the end of the history: choose without it
             return _regular_series((y, [c for c in models if c.alias != m], transform, season, h_bt, n_windows,
                                     h, level))
     cols = {"y": z[cuts[0]:], "cutoff": np.repeat(cuts, h_bt)}
@@ -440,6 +445,7 @@ def _choose(g: pd.DataFrame, train: np.ndarray, names: list[str], kind: str, tra
         members, weights = (), ()
     return _Choice(best, h_bt, scale, c, rho, metrics, members, weights)
 
+
 def _calibrate_scaled(g: pd.DataFrame, model: str, windows: np.ndarray, transform: str, level: tuple[int, ...]):
     """Conformal calibration in the model space, choosing per series between two widths.
 
@@ -475,6 +481,7 @@ def _calibrate_scaled(g: pd.DataFrame, model: str, windows: np.ndarray, transfor
     hw0 = (g[f"{model}-hi-{lv0}"].to_numpy() - g[f"{model}-lo-{lv0}"].to_numpy()) / 2
     u = (z - point) / (np.where(hw0 > 0, hw0, 1.0) if method == "scaled" else 1.0)
     return c, _lag1(u, windows), bands
+
 
 def _calibrate_abs(g: pd.DataFrame, model: str, windows: np.ndarray, level: tuple[int, ...]):
     """Intermittent series: constant half-widths from absolute backtest errors."""
