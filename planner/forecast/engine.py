@@ -1,11 +1,14 @@
 """The forecaster: rolling-origin backtest, per-series model choice, calibrated intervals.
 
 For each group of alike series (same transform, seasons and feasible backtest horizon) every
-candidate of :mod:`planner.forecast.candidates` is backtested by statsforecast's
-``cross_validation`` over ``n_windows`` rolling origins (refit=False: parameters estimated once,
-before the first origin). Each regular series is forecast by the mean, in the model space, of its
-:data:`ENSEMBLE_SIZE` candidates with the lowest backtest MASE in the original space;
-intermittent series keep their single best candidate. Interval half-widths (in the model space)
+candidate of :mod:`planner.forecast.candidates` is backtested over ``n_windows`` rolling origins:
+parameters estimated once, before the first origin, and reused through ``forward`` for the later
+origins and for the final forecast (:mod:`planner.forecast.backtest`; intermittent series go
+through statsforecast's ``cross_validation``). Many series are spread over processes. Each
+regular series is forecast by the mean, in the model space, of its :data:`ENSEMBLE_SIZE`
+candidates with the lowest backtest MASE in the original space; when that ensemble does not beat
+seasonal naive on the series' backtest, seasonal naive is weighted in at :data:`SHRINK_WEIGHT`.
+Intermittent series keep their single best candidate. Interval half-widths (in the model space)
 are scaled by the split-conformal quantile of ``|actual - point| / half-width`` over the
 backtest, so the intervals have the empirical coverage asked for; the coverage reported is
 leave-one-window-out, so it is measured on windows the calibration did not see.
@@ -22,6 +25,13 @@ import pandas as pd
 from tqdm import tqdm
 
 from planner.exceptions import ForecastError, InputError, PlannerWarning
+from planner.forecast.backtest import (
+    finish,
+    fit_forward,
+    origins,
+    parallel_map,
+    rolling_origin_many,
+)
 from planner.forecast.candidates import BASELINE, intermittent_models, regular_models
 from planner.forecast.metrics import (
     conformal_quantile,
@@ -53,6 +63,7 @@ class _Choice:
     rho: float                   # lag-1 correlation of standardized errors, for paths
     metrics: dict
     members: tuple[str, ...] = ()  # the ensemble's models, when model == "Ensemble"
+    weights: tuple[float, ...] = ()  # their weights (empty: equal)
 
 
 class Forecaster:
@@ -113,6 +124,7 @@ class Forecaster:
         frame, self.freq_, self.info_ = prepare(df, freq, what)
         self.history_ = frame
         self.choice_: dict[str, _Choice] = {}
+        self.final_: dict[str, dict] = {}
         groups = self._groups()
         bar = tqdm(total=len(frame["unique_id"].unique()), desc="backtesting", unit="series",
                    disable=not self.progress, file=None)
@@ -165,100 +177,45 @@ class Forecaster:
 
     def _backtest(self, kind: str, transform: str, seasons: tuple[int, ...], h_bt: int, ids: list[str]) -> None:
         data = self.history_[self.history_["unique_id"].isin(ids)]
-        z = data.assign(y=_forward(data["y"].to_numpy(), transform))
-        intermittent = kind == "intermittent"
-        models = intermittent_models() if intermittent else regular_models(seasons, self._natural())
-        names = [m.alias for m in models]
+        if kind != "intermittent":
+            self._backtest_regular(data, transform, seasons, h_bt, ids)
+            return
+        for uid, g, train, names in self._intermittent_windows(data, h_bt, ids):
+            self.choice_[uid] = _choose(g, train, names, kind, transform, 1, h_bt, self.level)
+
+    def _intermittent_windows(self, data: pd.DataFrame, h_bt: int, ids: list[str]):
+        """Backtest intermittent series with statsforecast (refit at every origin: the models are cheap)."""
+        models = intermittent_models()
         try:
-            cv = self._sf(models, len(ids)).cross_validation(
-                df=z, h=h_bt, n_windows=self.n_windows, step_size=h_bt, refit=intermittent,
-                level=None if intermittent else list(self.level))
+            cv = self._sf(models, len(ids)).cross_validation(df=data, h=h_bt, n_windows=self.n_windows,
+                                                             step_size=h_bt, refit=True)
         except Exception as exc:  # statsforecast raises bare errors; name the group
             raise ForecastError(f"backtest failed for series {ids[:3]}...: {exc}") from exc
         cv = cv.sort_values(["unique_id", "cutoff", "ds"])
         first_cut = cv.groupby("unique_id")["cutoff"].min()
-        season = seasons[0] if seasons else (1 if intermittent else self._natural())
         for uid, g in cv.groupby("unique_id", sort=False):
             train = data.loc[(data["unique_id"] == uid) & (data["ds"] <= first_cut[uid]), "y"].to_numpy()
-            scale = naive_scale(train, season)
-            y = _backward(g["y"].to_numpy(), transform)
-            scores = {m: mase(y, _backward(g[m].to_numpy(), transform), scale) for m in names}
-            members: tuple[str, ...] = ()
-            if not intermittent and len(names) > ENSEMBLE_SIZE:
-                members = tuple(sorted(names, key=lambda m: scores[m])[:ENSEMBLE_SIZE])
-                g = _add_ensemble(g, members, self.level)
-                scores["Ensemble"] = mase(y, _backward(g["Ensemble"].to_numpy(), transform), scale)
-            # Combining the best few beats picking one from a few noisy windows (measured in
-            # benchmarks/forecast_bench.py: 0.94 vs 0.98 of seasonal naive's MASE on the real series).
-            best = "Ensemble" if members else min(names, key=lambda m: (round(scores[m], 12), m != BASELINE))
-            windows = g["cutoff"].to_numpy()
-            if intermittent:
-                c, rho, bands = self._calibrate_abs(g, best, windows)
-            else:
-                c, rho, bands = self._calibrate_scaled(g, best, windows, transform)
-            metrics = {"mase": scores[best], "seasonal_naive_mase": scores[BASELINE],
-                       "smape": smape(y, _backward(g[best].to_numpy(), transform))}
-            quantiles = {}
-            for lv, (lo, hi) in bands.items():
-                metrics[f"coverage_{lv}"] = coverage(y, lo, hi)
-                quantiles[(1 - lv / 100) / 2], quantiles[1 - (1 - lv / 100) / 2] = lo, hi
-            metrics["scaled_pinball"] = scaled_pinball(y, quantiles, scale)
-            self.choice_[uid] = _Choice(best, h_bt, scale, c, rho, metrics, members if best == "Ensemble" else ())
+            yield uid, g, train, [m.alias for m in models]
 
-    def _calibrate_scaled(self, g: pd.DataFrame, model: str, windows: np.ndarray, transform: str):
-        """Conformal calibration in the model space, choosing per series between two widths.
-
-        ``scaled``: the model's half-width times the conformal quantile of |z - point| / half-width
-        (keeps the model's growth over the horizon). ``flat``: the conformal quantile of |z - point|
-        at every step. The one with the lower leave-one-window-out interval score wins; the
-        returned factors are keyed by level plus ``"method"``.
-        """
-        z, point = g["y"].to_numpy(), g[model].to_numpy()
-        err = np.abs(z - point)
-        options = {}
-        for method in ("scaled", "flat"):
-            c, bands, score = {}, {}, 0.0
-            for lv in self.level:
-                hw = (g[f"{model}-hi-{lv}"].to_numpy() - g[f"{model}-lo-{lv}"].to_numpy()) / 2
-                hw = np.where(hw > 0, hw, np.nan) if method == "scaled" else np.ones_like(z)
-                ratio = err / hw
-                c[lv] = conformal_quantile(ratio, lv / 100)
-                lo, hi = np.empty_like(z), np.empty_like(z)
-                for w in np.unique(windows):
-                    mask = windows == w
-                    cw = conformal_quantile(ratio[~mask], lv / 100)
-                    lo[mask] = point[mask] - cw * np.nan_to_num(hw[mask])
-                    hi[mask] = point[mask] + cw * np.nan_to_num(hw[mask])
-                alpha = 1 - lv / 100
-                score += np.mean(hi - lo + 2 / alpha * (np.maximum(lo - z, 0) + np.maximum(z - hi, 0)))
-                bands[lv] = (_backward(lo, transform), _backward(hi, transform))
-            options[method] = (score, c, bands)
-        method = min(options, key=lambda m: options[m][0])
-        _, c, bands = options[method]
-        c["method"] = method
-        lv0 = self.level[0]
-        hw0 = (g[f"{model}-hi-{lv0}"].to_numpy() - g[f"{model}-lo-{lv0}"].to_numpy()) / 2
-        u = (z - point) / (np.where(hw0 > 0, hw0, 1.0) if method == "scaled" else 1.0)
-        return c, _lag1(u, windows), bands
-
-    def _calibrate_abs(self, g: pd.DataFrame, model: str, windows: np.ndarray):
-        """Intermittent series: constant half-widths from absolute backtest errors."""
-        err = g["y"].to_numpy() - g[model].to_numpy()
-        point = g[model].to_numpy()
-        c, bands = {}, {}
-        for lv in self.level:
-            c[lv] = conformal_quantile(np.abs(err), lv / 100)
-            lo, hi = np.empty_like(point), np.empty_like(point)
-            for w in np.unique(windows):
-                mask = windows == w
-                q = conformal_quantile(np.abs(err[~mask]), lv / 100)
-                lo[mask], hi[mask] = np.maximum(point[mask] - q, 0), point[mask] + q
-            bands[lv] = (lo, hi)
-        return c, _lag1(err, windows), bands
+    def _backtest_regular(self, data: pd.DataFrame, transform: str, seasons: tuple[int, ...], h_bt: int,
+                          ids: list[str]) -> None:
+        """Backtest and choose for regular series in the model space, each candidate fitted once per
+        series (:mod:`planner.forecast.backtest`), many series over processes; the chosen models'
+        final forecasts for ``h`` are kept for :meth:`predict`."""
+        models = regular_models(seasons, self._natural())
+        season = seasons[0] if seasons else self._natural()
+        ys = {uid: g.to_numpy(dtype=float) for uid, g in data.groupby("unique_id", sort=False)["y"]}
+        tasks = [(ys[uid], models, transform, season, h_bt, self.n_windows, int(self.h), self.level) for uid in ids]
+        for uid, (choice, final) in zip(ids, parallel_map(_regular_series, tasks, self.n_jobs), strict=True):
+            self.choice_[uid], self.final_[uid] = choice, final
 
     # -- predict -------------------------------------------------------------------------------
     def predict(self, h: int | None = None, n_paths: int = 0, seed: int = 0) -> ForecastResult:
-        """Fit the chosen model of each series on its whole history and forecast ``h`` periods.
+        """Forecast ``h`` periods from the end of each history with the models chosen in :meth:`fit`.
+
+        Regular series reuse the parameters fitted before the first backtest origin (their
+        forecasts for the ``h`` of the backtest are already computed); intermittent series and
+        histories too short to backtest are fitted on their whole history.
 
         Parameters
         ----------
@@ -295,12 +252,13 @@ class Forecaster:
         groups: dict[tuple, list[str]] = {}
         for uid, choice in self.choice_.items():
             info = self.info_[uid]
-            key = (info.kind, info.transform, info.seasons, choice.model, choice.members)
+            key = (info.kind, info.transform, info.seasons, choice.model, choice.members, choice.weights,
+                   choice.h_bt > 0)
             groups.setdefault(key, []).append(uid)
         return groups
 
     def _final(self, key: tuple, ids: list[str], h: int) -> pd.DataFrame:
-        kind, transform, seasons, model, members = key
+        kind, transform, seasons, model, members, weights, backtested = key
         data = self.history_[self.history_["unique_id"].isin(ids)]
         levels = list(self.level)
         if model == "Constant":
@@ -310,21 +268,13 @@ class Forecaster:
             for lv in levels:
                 out[f"lo-{lv}"] = out[f"hi-{lv}"] = out["forecast"]
             return out.assign(model="Constant")
-        candidates = intermittent_models() if kind == "intermittent" else regular_models(seasons, self._natural())
-        wanted = members or (model,)
-        if model == "Naive" and all(m.alias != "Naive" for m in candidates):
-            from statsforecast.models import Naive
-
-            candidates = [*candidates, Naive(alias="Naive")]
-        chosen = [m for m in candidates if m.alias in wanted]
-        z = data.assign(y=_forward(data["y"].to_numpy(), transform))
-        try:
-            raw = self._sf(chosen, len(ids)).forecast(df=z, h=h, level=None if kind == "intermittent" else levels)
-        except Exception as exc:
-            raise ForecastError(f"{model} failed on series {ids[:3]}: {exc}") from exc
+        if kind == "intermittent" or not backtested:
+            raw = self._final_statsforecast(kind, seasons, model, members, data, transform, h)
+        else:
+            raw = self._final_regular(seasons, members or (model,), data, transform, h)
         raw = raw.reset_index() if "unique_id" not in raw.columns else raw
         if members:
-            raw = _add_ensemble(raw, members, self.level)
+            raw = _add_ensemble(raw, members, self.level, weights)
         out = raw[["unique_id", "ds"]].copy()
         point = raw[model].to_numpy()
         c = raw["unique_id"].map(lambda u: self.choice_[u].c)
@@ -346,6 +296,50 @@ class Forecaster:
         out.loc[mask, value_cols] = out.loc[mask, value_cols].clip(lower=0)
         return out.assign(model=model)[["unique_id", "ds", *value_cols, "model"]]
 
+    def _final_statsforecast(self, kind, seasons, model, members, data, transform, h) -> pd.DataFrame:
+        """Fit the chosen model on the whole history (intermittent series and short-history fallbacks)."""
+        levels = list(self.level)
+        candidates = intermittent_models() if kind == "intermittent" else regular_models(seasons, self._natural())
+        wanted = members or (model,)
+        if model == "Naive" and all(m.alias != "Naive" for m in candidates):
+            from statsforecast.models import Naive
+
+            candidates = [*candidates, Naive(alias="Naive")]
+        chosen = [m for m in candidates if m.alias in wanted]
+        z = data.assign(y=_forward(data["y"].to_numpy(), transform))
+        try:
+            return self._sf(chosen, data["unique_id"].nunique()).forecast(
+                df=z, h=h, level=None if kind == "intermittent" else levels)
+        except Exception as exc:
+            raise ForecastError(f"{model} failed on series {list(data['unique_id'].unique()[:3])}: {exc}") from exc
+
+    def _final_regular(self, seasons, wanted, data, transform, h) -> pd.DataFrame:
+        """The chosen models' forecasts from the end of the history, with the parameters fitted at
+        the first backtest origin: kept from :meth:`fit` for its ``h``, recomputed for another."""
+        future = _future_index(data, self.freq_, h)
+        ids = list(future["unique_id"].unique())
+        if h != int(self.h):
+            models = [m for m in regular_models(seasons, self._natural()) if m.alias in wanted]
+            ys = {uid: _forward(g.to_numpy(dtype=float), transform) for uid, g in data.groupby("unique_id")["y"]}
+            finals = {}
+            for h_bt in sorted({self.choice_[u].h_bt for u in ids}):
+                sub = [u for u in ids if self.choice_[u].h_bt == h_bt]
+                res = rolling_origin_many([ys[u] for u in sub], models, h_bt, self.n_windows, h, self.level, self.n_jobs)
+                finals.update({u: {m: r[m]["final"] for m in wanted if r.get(m) is not None}
+                               for u, r in zip(sub, res, strict=True)})
+        else:
+            finals = {u: self.final_[u] for u in ids}
+        missing = [u for u in ids if set(finals[u]) != set(wanted)]
+        if missing:
+            raise ForecastError(f"{'+'.join(wanted)} failed on the whole history of series {missing[:3]}")
+        cols = {}
+        for m in wanted:
+            cols[m] = np.concatenate([finals[u][m]["mean"] for u in ids])
+            for lv in self.level:
+                for side in ("lo", "hi"):
+                    cols[f"{m}-{side}-{lv}"] = np.concatenate([finals[u][m][f"{side}-{lv}"] for u in ids])
+        return future.assign(**cols)
+
     def _backtest_table(self) -> pd.DataFrame:
         rows = []
         for uid, ch in self.choice_.items():
@@ -355,10 +349,154 @@ class Forecaster:
                 base = ch.metrics["seasonal_naive_mase"]
                 row["mase_vs_seasonal_naive"] = ch.metrics["mase"] / base if base > 0 else np.nan
             row["members"] = "+".join(ch.members)
+            row["weights"] = "/".join(f"{w:.3g}" for w in ch.weights)
             rows.append(row)
         cols = ["unique_id", "model", "members", "backtest_h", "windows", "mase", "seasonal_naive_mase", "mase_vs_seasonal_naive",
-                "smape", "scaled_pinball", *[f"coverage_{lv}" for lv in self.level]]
+                "smape", "scaled_pinball", *[f"coverage_{lv}" for lv in self.level], "weights"]
         return pd.DataFrame(rows).reindex(columns=cols)
+
+
+def _regular_series(task: tuple) -> tuple[_Choice, dict]:
+    """One regular series: backtest every candidate, choose, calibrate; the chosen models' final forecasts.
+
+    Intervals (which cost more than a forecast) are computed for the chosen models only.
+    """
+    y, models, transform, season, h_bt, n_windows, h, level = task
+    z = _forward(y, transform)
+    fits = fit_forward(z, models, h_bt, n_windows)
+    cuts = origins(len(z), h_bt, n_windows)
+    train, actual = y[: cuts[0]], _backward(z[cuts[0]:], transform)
+    scale = naive_scale(train, season)
+    scores = {m: mase(actual, _backward(mean, transform), scale) for m, (_, mean) in fits.items()}
+    finished = {}
+    for m in dict.fromkeys((*_rank(scores), *([BASELINE] if BASELINE in scores else []))):
+        finished[m] = finish(*fits[m], z, h_bt, n_windows, h, level)
+        if finished[m] is None:  # cannot forecast from the end of the history: choose without it
+            return _regular_series((y, [c for c in models if c.alias != m], transform, season, h_bt, n_windows,
+                                    h, level))
+    cols = {"y": z[cuts[0]:], "cutoff": np.repeat(cuts, h_bt)}
+    for m, res in finished.items():
+        cols.update({m if k == "mean" else f"{m}-{k}": v for k, v in res["cv"].items()})
+    choice = _choose(pd.DataFrame(cols), train, list(scores), "regular", transform, season, h_bt, level,
+                     scores)
+    return choice, {m: finished[m]["final"] for m in (choice.members or (choice.model,))}
+
+
+def _rank(scores: dict[str, float]) -> tuple[str, ...]:
+    """The models a regular series' forecast is made of: the :data:`ENSEMBLE_SIZE` lowest backtest
+    MASE when there are more candidates, else the single best (seasonal naive on ties)."""
+    if len(scores) > ENSEMBLE_SIZE:
+        return tuple(sorted(scores, key=lambda m: scores[m])[:ENSEMBLE_SIZE])
+    return (min(scores, key=lambda m: (round(scores[m], 12), m != BASELINE)),)
+
+
+#: Weight of seasonal naive in the forecast of a series whose backtest shows the ensemble does not
+#: beat it: the two are indistinguishable on that evidence, so both are kept, half and half.
+SHRINK_WEIGHT = 0.5
+
+
+def _shrink(members: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """Members and weights of the ensemble with seasonal naive weighted in at :data:`SHRINK_WEIGHT`."""
+    w = dict.fromkeys(members, (1 - SHRINK_WEIGHT) / len(members))
+    w[BASELINE] = w.get(BASELINE, 0.0) + SHRINK_WEIGHT
+    return tuple(w), tuple(w.values())
+
+
+def _choose(g: pd.DataFrame, train: np.ndarray, names: list[str], kind: str, transform: str, season: int,
+            h_bt: int, level: tuple[int, ...], scores: dict | None = None) -> _Choice:
+    """Score the candidates of one series on its backtest, form the ensemble, calibrate the intervals."""
+    intermittent = kind == "intermittent"
+    scale = naive_scale(train, season)
+    y = _backward(g["y"].to_numpy(), transform)
+    if scores is None:
+        scores = {m: mase(y, _backward(g[m].to_numpy(), transform), scale) for m in names}
+    scores = dict(scores)
+    members: tuple[str, ...] = ()
+    weights: tuple[float, ...] = ()
+    if intermittent:
+        best = min(names, key=lambda m: (round(scores[m], 12), m != BASELINE))
+    else:
+        ranked = _rank(scores)
+        if len(ranked) > 1:
+            # Combining the best few beats picking one from a few noisy windows (measured in
+            # benchmarks/forecast_bench.py: 0.94 vs 0.98 of seasonal naive's MASE on the real series).
+            members = ranked
+            ens = _add_ensemble(g, members, level)
+            scores["Ensemble"] = mase(y, _backward(ens["Ensemble"].to_numpy(), transform), scale)
+            if BASELINE in scores and scores[BASELINE] <= scores["Ensemble"]:
+                members, weights = _shrink(members)
+                ens = _add_ensemble(g, members, level, weights)
+                scores["Ensemble"] = mase(y, _backward(ens["Ensemble"].to_numpy(), transform), scale)
+            g = ens
+        best = "Ensemble" if members else ranked[0]
+    windows = g["cutoff"].to_numpy()
+    if intermittent:
+        c, rho, bands = _calibrate_abs(g, best, windows, level)
+    else:
+        c, rho, bands = _calibrate_scaled(g, best, windows, transform, level)
+    metrics = {"mase": scores[best], "seasonal_naive_mase": scores[BASELINE],
+               "smape": smape(y, _backward(g[best].to_numpy(), transform))}
+    quantiles = {}
+    for lv, (lo, hi) in bands.items():
+        metrics[f"coverage_{lv}"] = coverage(y, lo, hi)
+        quantiles[(1 - lv / 100) / 2], quantiles[1 - (1 - lv / 100) / 2] = lo, hi
+    metrics["scaled_pinball"] = scaled_pinball(y, quantiles, scale)
+    if best != "Ensemble":
+        members, weights = (), ()
+    return _Choice(best, h_bt, scale, c, rho, metrics, members, weights)
+
+
+def _calibrate_scaled(g: pd.DataFrame, model: str, windows: np.ndarray, transform: str, level: tuple[int, ...]):
+    """Conformal calibration in the model space, choosing per series between two widths.
+
+    ``scaled``: the model's half-width times the conformal quantile of |z - point| / half-width
+    (keeps the model's growth over the horizon). ``flat``: the conformal quantile of |z - point|
+    at every step. The one with the lower leave-one-window-out interval score wins; the
+    returned factors are keyed by level plus ``"method"``.
+    """
+    z, point = g["y"].to_numpy(), g[model].to_numpy()
+    err = np.abs(z - point)
+    options = {}
+    for method in ("scaled", "flat"):
+        c, bands, score = {}, {}, 0.0
+        for lv in level:
+            hw = (g[f"{model}-hi-{lv}"].to_numpy() - g[f"{model}-lo-{lv}"].to_numpy()) / 2
+            hw = np.where(hw > 0, hw, np.nan) if method == "scaled" else np.ones_like(z)
+            ratio = err / hw
+            c[lv] = conformal_quantile(ratio, lv / 100)
+            lo, hi = np.empty_like(z), np.empty_like(z)
+            for w in np.unique(windows):
+                mask = windows == w
+                cw = conformal_quantile(ratio[~mask], lv / 100)
+                lo[mask] = point[mask] - cw * np.nan_to_num(hw[mask])
+                hi[mask] = point[mask] + cw * np.nan_to_num(hw[mask])
+            alpha = 1 - lv / 100
+            score += np.mean(hi - lo + 2 / alpha * (np.maximum(lo - z, 0) + np.maximum(z - hi, 0)))
+            bands[lv] = (_backward(lo, transform), _backward(hi, transform))
+        options[method] = (score, c, bands)
+    method = min(options, key=lambda m: options[m][0])
+    _, c, bands = options[method]
+    c["method"] = method
+    lv0 = level[0]
+    hw0 = (g[f"{model}-hi-{lv0}"].to_numpy() - g[f"{model}-lo-{lv0}"].to_numpy()) / 2
+    u = (z - point) / (np.where(hw0 > 0, hw0, 1.0) if method == "scaled" else 1.0)
+    return c, _lag1(u, windows), bands
+
+
+def _calibrate_abs(g: pd.DataFrame, model: str, windows: np.ndarray, level: tuple[int, ...]):
+    """Intermittent series: constant half-widths from absolute backtest errors."""
+    err = g["y"].to_numpy() - g[model].to_numpy()
+    point = g[model].to_numpy()
+    c, bands = {}, {}
+    for lv in level:
+        c[lv] = conformal_quantile(np.abs(err), lv / 100)
+        lo, hi = np.empty_like(point), np.empty_like(point)
+        for w in np.unique(windows):
+            mask = windows == w
+            q = conformal_quantile(np.abs(err[~mask]), lv / 100)
+            lo[mask], hi[mask] = np.maximum(point[mask] - q, 0), point[mask] + q
+        bands[lv] = (lo, hi)
+    return c, _lag1(err, windows), bands
 
 
 def forecast(df: pd.DataFrame, h: int, freq: str | None = None, level: Sequence[int] = (80, 95),
@@ -422,14 +560,19 @@ def _backward(z: np.ndarray, transform: str) -> np.ndarray:
     return z
 
 
-def _add_ensemble(frame: pd.DataFrame, members: tuple[str, ...], levels) -> pd.DataFrame:
-    """Add ``Ensemble`` columns: the members' mean point and mean half-width, in the model space."""
-    point = frame[list(members)].mean(axis=1)
+def _add_ensemble(frame: pd.DataFrame, members: tuple[str, ...], levels,
+                  weights: tuple[float, ...] = ()) -> pd.DataFrame:
+    """Add ``Ensemble`` columns: the members' (weighted) mean point and half-width, in the model space."""
+    w = np.asarray(weights if weights else [1.0] * len(members), dtype=float)
+    w = w / w.sum()
+    point = sum(wi * frame[m].to_numpy(dtype=float) for wi, m in zip(w, members, strict=True))
     cols = {"Ensemble": point}
     for lv in levels:
-        hw = sum((frame[f"{m}-hi-{lv}"] - frame[f"{m}-lo-{lv}"]) / 2 for m in members) / len(members)
+        hw = sum(wi * (frame[f"{m}-hi-{lv}"].to_numpy(dtype=float) - frame[f"{m}-lo-{lv}"].to_numpy(dtype=float))
+                 for wi, m in zip(w, members, strict=True)) / 2
         cols[f"Ensemble-lo-{lv}"], cols[f"Ensemble-hi-{lv}"] = point - hw, point + hw
-    return frame.assign(**cols)
+    base = frame.drop(columns=[c for c in cols if c in frame.columns])
+    return pd.concat([base, pd.DataFrame(cols, index=frame.index)], axis=1)
 
 
 def _nest(out: pd.DataFrame, levels: list[int]) -> None:

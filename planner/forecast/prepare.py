@@ -176,16 +176,19 @@ def _regularize(g: pd.DataFrame, freq: str, what: str) -> tuple[pd.DataFrame, li
     uid = g["unique_id"].iloc[0]
     grid = pd.date_range(g["ds"].iloc[0], g["ds"].iloc[-1], freq=freq)
     notes = []
-    off_grid = ~g["ds"].isin(grid)
-    if off_grid.any():
-        raise InputError(f"{what}: series {uid!r} has timestamps off the {freq} grid, e.g. {g['ds'][off_grid].iloc[0]}; "
-                         "aggregate to the frequency first or pass the right --freq")
-    y = g.set_index("ds")["y"].reindex(grid)
+    if len(g) == len(grid) and (g["ds"].to_numpy() == grid.to_numpy()).all():  # already regular
+        y = pd.Series(g["y"].to_numpy(), index=grid)
+    else:
+        off_grid = ~g["ds"].isin(grid)
+        if off_grid.any():
+            raise InputError(f"{what}: series {uid!r} has timestamps off the {freq} grid, e.g. "
+                             f"{g['ds'][off_grid].iloc[0]}; aggregate to the frequency first or pass the right --freq")
+        y = g.set_index("ds")["y"].reindex(grid)
     n_missing = int(y.isna().sum())
     if n_missing:
         first_gap = y.index[y.isna()][0]
         notes.append(f"{n_missing} missing periods (first {first_gap}) filled by interpolation")
-    values = y.to_numpy(dtype=float)
+    values = y.to_numpy(dtype=float, copy=True)
     known = values[np.isfinite(values)]
     if len(known) and (known > 0).mean() >= 1 - MAX_OUTAGE_SHARE and np.median(known[known > 0]) >= MIN_OUTAGE_LEVEL:
         runs = _runs(values == 0)
@@ -196,8 +199,9 @@ def _regularize(g: pd.DataFrame, freq: str, what: str) -> tuple[pd.DataFrame, li
                          "interpolated for fitting")
             for a, b in runs:
                 values[a:b] = np.nan
-    y = pd.Series(values, index=grid).interpolate(limit_direction="both")
-    return pd.DataFrame({"unique_id": uid, "ds": grid, "y": y.to_numpy()}), notes
+    if np.isnan(values).any():
+        values = pd.Series(values, index=grid).interpolate(limit_direction="both").to_numpy()
+    return pd.DataFrame({"unique_id": uid, "ds": grid, "y": values}), notes
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
