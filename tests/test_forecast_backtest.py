@@ -56,16 +56,15 @@ def test_predict_for_another_horizon_reuses_the_same_fit():
         assert a == pytest.approx(b, rel=1e-9)
 
 
-def test_seasonal_naive_is_weighted_in_at_one_half_and_weights_add_to_one():
-    from planner.forecast.engine import _add_ensemble, _shrink
+def test_every_candidate_but_an_outlier_is_combined():
+    from planner.forecast.engine import OUTLIER_FACTOR, _add_ensemble, _rank
 
-    members, weights = _shrink(("A", "B", "C"))
-    assert members == ("A", "B", "C", "SeasonalNaive")
-    assert weights == pytest.approx((1 / 6, 1 / 6, 1 / 6, 0.5))
-    members, weights = _shrink(("A", "SeasonalNaive", "C"))
-    assert dict(zip(members, weights, strict=True)) == pytest.approx({"A": 1 / 6, "SeasonalNaive": 2 / 3, "C": 1 / 6})
+    assert _rank({"SeasonalNaive": 1.0, "B": 0.5, "C": 0.9}) == ("SeasonalNaive", "B", "C")
+    assert _rank({"SeasonalNaive": 1.0, "B": 0.5, "C": 0.5 * OUTLIER_FACTOR + 1e-9}) == ("SeasonalNaive", "B")
+    assert _rank({"SeasonalNaive": 1.0, "B": 20.0}) == ("SeasonalNaive",)
+    assert _rank({"B": 2.0, "SeasonalNaive": 2.0, "C": 100.0}) == ("B", "SeasonalNaive")
     frame = pd.DataFrame({"A": [0.0], "A-lo-80": [-1.0], "A-hi-80": [1.0],
                           "SeasonalNaive": [6.0], "SeasonalNaive-lo-80": [4.0], "SeasonalNaive-hi-80": [8.0]})
-    out = _add_ensemble(frame, ("A", "SeasonalNaive"), (80,), (0.25, 0.75))
-    assert out["Ensemble"].iloc[0] == pytest.approx(4.5)
-    assert out["Ensemble-hi-80"].iloc[0] - out["Ensemble"].iloc[0] == pytest.approx(0.25 * 1 + 0.75 * 2)
+    out = _add_ensemble(frame, ("A", "SeasonalNaive"), (80,))
+    assert out["Ensemble"].iloc[0] == pytest.approx(3.0)
+    assert out["Ensemble-hi-80"].iloc[0] - out["Ensemble"].iloc[0] == pytest.approx((1 + 2) / 2)

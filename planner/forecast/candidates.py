@@ -19,7 +19,7 @@ __all__ = ["regular_models", "intermittent_models", "BASELINE"]
 BASELINE = "SeasonalNaive"
 
 
-def regular_models(seasons: tuple[int, ...], natural: int = 1) -> list:
+def regular_models(seasons: tuple[int, ...], natural: int = 1, transform: str = "none") -> list:
     """Candidates for a regular series (in the transformed space).
 
     Parameters
@@ -29,10 +29,14 @@ def regular_models(seasons: tuple[int, ...], natural: int = 1) -> list:
     natural : int
         The frequency's natural season (24 for hourly, 7 for daily...): the seasonal-naive
         reference is always a candidate, so every series is compared with it.
+    transform : {"log", "log1p", "none"}
+        The series' model space; some candidates run on the original values
+        (:class:`planner.forecast.spaces.InOriginalSpace`).
     """
     from statsforecast.models import AutoETS, DynamicOptimizedTheta, Naive, SeasonalNaive
 
-    from planner.forecast.deseason import Deseasonalized, ThetaSES
+    from planner.forecast.deseason import Deseasonalized, SeasonalMean, ThetaSES
+    from planner.forecast.spaces import InOriginalSpace
 
     reference = SeasonalNaive(season_length=natural, alias=BASELINE) if natural > 1 else Naive(alias=BASELINE)
     if not seasons:
@@ -46,12 +50,19 @@ def regular_models(seasons: tuple[int, ...], natural: int = 1) -> list:
             DynamicOptimizedTheta(alias="DOTheta"),
         ]
     s = seasons[0]
-    return [
+    models = [
         reference if natural == s else SeasonalNaive(season_length=s, alias=BASELINE),
         AutoETS(season_length=s, model="ANA", alias="ETS_ANA"),
         Deseasonalized(AutoETS(model="ANN"), seasons, alias="DS_ETS_ANN"),
         Deseasonalized(AutoETS(model="AAN", damped=True), seasons, alias="DS_ETS_AAdN"),
         Deseasonalized(ThetaSES(), seasons, alias="DS_Theta"),
+    ]
+    if transform == "none":
+        return [*models, SeasonalMean(s, 2, alias="SeasonalMean2")]
+    return [
+        *models,
+        InOriginalSpace(AutoETS(season_length=s, model="ANA"), transform, alias="ETS_ANA_orig"),
+        InOriginalSpace(SeasonalMean(s, 2), transform, alias="SeasonalMean2_orig"),
     ]
 
 

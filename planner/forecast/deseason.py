@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["Deseasonalized", "ThetaSES", "seasonal_profile"]
+__all__ = ["Deseasonalized", "ThetaSES", "SeasonalMean", "seasonal_profile"]
 
 
 def seasonal_profile(y: np.ndarray, season: int) -> np.ndarray:
@@ -153,3 +153,61 @@ class ThetaSES:
                 fitted: bool = False) -> dict:
         kw = {"level": list(level)} if level else {}
         return self._shift(self.ses_.forward(y=np.asarray(y, dtype=float), h=h, **kw), len(y), h)
+
+
+class SeasonalMean:
+    """Mean of the last ``k`` seasons at each phase (statsforecast's SeasonalWindowAverage) with
+    a closed-form ``forward`` and intervals.
+
+    ``y(n+j) = mean(y(n+j-s), y(n+j-2s), ..., y(n+j-ks))``. The interval half-width at level
+    ``L`` is ``z_L * sigma * sqrt(1 + 1/k)`` at every step, ``sigma`` being the root mean square
+    of the same rule's in-sample errors [units of y]; ``sigma`` is a parameter, ``forward`` keeps it.
+
+    Parameters
+    ----------
+    season : int
+        Seasonal period [periods].
+    k : int
+        Seasons averaged.
+    alias : str
+        Name of the model in forecast tables.
+    """
+
+    def __init__(self, season: int, k: int = 2, alias: str = "SeasonalMean") -> None:
+        self.season, self.k, self.alias = int(season), int(k), alias
+
+    def new(self) -> SeasonalMean:
+        return SeasonalMean(self.season, self.k, self.alias)
+
+    def __repr__(self) -> str:
+        return self.alias
+
+    def _mean(self, y: np.ndarray, h: int) -> np.ndarray:
+        s, k = self.season, self.k
+        last = y[-s * k:].reshape(k, s).mean(axis=0)
+        return np.resize(last, h)
+
+    def fit(self, y: np.ndarray, X=None) -> SeasonalMean:
+        """Estimate the in-sample error scale; needs ``k + 1`` seasons."""
+        y = np.asarray(y, dtype=float)
+        s, k = self.season, self.k
+        if len(y) < s * (k + 1):
+            raise ValueError(f"{self.alias} needs {s * (k + 1)} points, got {len(y)}")
+        lagged = np.mean([y[s * (k - i): len(y) - s * i] for i in range(1, k + 1)], axis=0)
+        self.sigma_ = float(np.sqrt(np.mean((y[s * k:] - lagged) ** 2)))
+        self.y_ = y
+        return self
+
+    def predict(self, h: int, X=None, level: Sequence[int] | None = None) -> dict:
+        return self.forward(self.y_, h, level=level)
+
+    def forward(self, y: np.ndarray, h: int, X=None, X_future=None, level: Sequence[int] | None = None,
+                fitted: bool = False) -> dict:
+        from scipy.stats import norm
+
+        mean = self._mean(np.asarray(y, dtype=float), h)
+        out = {"mean": mean}
+        for lv in level or ():
+            half = norm.ppf(0.5 + lv / 200) * self.sigma_ * np.sqrt(1 + 1 / self.k)
+            out[f"lo-{lv}"], out[f"hi-{lv}"] = mean - half, mean + half
+        return out

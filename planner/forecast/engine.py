@@ -5,9 +5,10 @@ candidate of :mod:`planner.forecast.candidates` is backtested over ``n_windows``
 parameters estimated once, before the first origin, and reused through ``forward`` for the later
 origins and for the final forecast (:mod:`planner.forecast.backtest`; intermittent series go
 through statsforecast's ``cross_validation``). Many series are spread over processes. Each
-regular series is forecast by the mean, in the model space, of its :data:`ENSEMBLE_SIZE`
-candidates with the lowest backtest MASE in the original space; when that ensemble does not beat
-seasonal naive on the series' backtest, seasonal naive is weighted in at :data:`SHRINK_WEIGHT`.
+regular series is forecast by the equal-weight mean, in the model space, of all its candidates
+(only a candidate whose backtest MASE exceeds :data:`OUTLIER_FACTOR` times the best one's is left
+out): on the real hourly series of ``benchmarks/forecast_bench.py`` choosing by a few backtest
+windows, or weighting by them, forecast worse than the plain mean of all candidates.
 Intermittent series keep their single best candidate. Interval half-widths (in the model space)
 are scaled by the split-conformal quantile of ``|actual - point| / half-width`` over the
 backtest, so the intervals have the empirical coverage asked for; the coverage reported is
@@ -44,14 +45,17 @@ from planner.forecast.metrics import (
 from planner.forecast.paths import sample_paths
 from planner.forecast.prepare import SeriesInfo, prepare, season_candidates
 from planner.forecast.result import ForecastResult
+from planner.forecast.spaces import from_model_space as _backward
+from planner.forecast.spaces import to_model_space as _forward
 
 __all__ = ["Forecaster", "forecast"]
 
 _MIN_TRAIN = 10
 
 
-#: Size of the ensemble candidate: the mean (in the model space) of the best single models.
-ENSEMBLE_SIZE = 3
+#: A candidate whose backtest MASE exceeds this multiple of the best candidate's is left out of
+#: the combination (a fit gone astray); every other candidate is in it.
+OUTLIER_FACTOR = 10.0
 
 
 @dataclass
@@ -63,7 +67,6 @@ class _Choice:
     rho: float                   # lag-1 correlation of standardized errors, for paths
     metrics: dict
     members: tuple[str, ...] = ()  # the ensemble's models, when model == "Ensemble"
-    weights: tuple[float, ...] = ()  # their weights (empty: equal)
 
 
 class Forecaster:
@@ -202,7 +205,7 @@ class Forecaster:
         """Backtest and choose for regular series in the model space, each candidate fitted once per
         series (:mod:`planner.forecast.backtest`), many series over processes; the chosen models'
         final forecasts for ``h`` are kept for :meth:`predict`."""
-        models = regular_models(seasons, self._natural())
+        models = regular_models(seasons, self._natural(), transform)
         season = seasons[0] if seasons else self._natural()
         ys = {uid: g.to_numpy(dtype=float) for uid, g in data.groupby("unique_id", sort=False)["y"]}
         tasks = [(ys[uid], models, transform, season, h_bt, self.n_windows, int(self.h), self.level) for uid in ids]
@@ -252,13 +255,12 @@ class Forecaster:
         groups: dict[tuple, list[str]] = {}
         for uid, choice in self.choice_.items():
             info = self.info_[uid]
-            key = (info.kind, info.transform, info.seasons, choice.model, choice.members, choice.weights,
-                   choice.h_bt > 0)
+            key = (info.kind, info.transform, info.seasons, choice.model, choice.members, choice.h_bt > 0)
             groups.setdefault(key, []).append(uid)
         return groups
 
     def _final(self, key: tuple, ids: list[str], h: int) -> pd.DataFrame:
-        kind, transform, seasons, model, members, weights, backtested = key
+        kind, transform, seasons, model, members, backtested = key
         data = self.history_[self.history_["unique_id"].isin(ids)]
         levels = list(self.level)
         if model == "Constant":
@@ -274,7 +276,7 @@ class Forecaster:
             raw = self._final_regular(seasons, members or (model,), data, transform, h)
         raw = raw.reset_index() if "unique_id" not in raw.columns else raw
         if members:
-            raw = _add_ensemble(raw, members, self.level, weights)
+            raw = _add_ensemble(raw, members, self.level)
         out = raw[["unique_id", "ds"]].copy()
         point = raw[model].to_numpy()
         c = raw["unique_id"].map(lambda u: self.choice_[u].c)
@@ -299,7 +301,7 @@ class Forecaster:
     def _final_statsforecast(self, kind, seasons, model, members, data, transform, h) -> pd.DataFrame:
         """Fit the chosen model on the whole history (intermittent series and short-history fallbacks)."""
         levels = list(self.level)
-        candidates = intermittent_models() if kind == "intermittent" else regular_models(seasons, self._natural())
+        candidates = intermittent_models() if kind == "intermittent" else regular_models(seasons, self._natural(), transform)
         wanted = members or (model,)
         if model == "Naive" and all(m.alias != "Naive" for m in candidates):
             from statsforecast.models import Naive
@@ -319,7 +321,7 @@ class Forecaster:
         future = _future_index(data, self.freq_, h)
         ids = list(future["unique_id"].unique())
         if h != int(self.h):
-            models = [m for m in regular_models(seasons, self._natural()) if m.alias in wanted]
+            models = [m for m in regular_models(seasons, self._natural(), transform) if m.alias in wanted]
             ys = {uid: _forward(g.to_numpy(dtype=float), transform) for uid, g in data.groupby("unique_id")["y"]}
             finals = {}
             for h_bt in sorted({self.choice_[u].h_bt for u in ids}):
@@ -349,10 +351,9 @@ class Forecaster:
                 base = ch.metrics["seasonal_naive_mase"]
                 row["mase_vs_seasonal_naive"] = ch.metrics["mase"] / base if base > 0 else np.nan
             row["members"] = "+".join(ch.members)
-            row["weights"] = "/".join(f"{w:.3g}" for w in ch.weights)
             rows.append(row)
         cols = ["unique_id", "model", "members", "backtest_h", "windows", "mase", "seasonal_naive_mase", "mase_vs_seasonal_naive",
-                "smape", "scaled_pinball", *[f"coverage_{lv}" for lv in self.level], "weights"]
+                "smape", "scaled_pinball", *[f"coverage_{lv}" for lv in self.level]]
         return pd.DataFrame(rows).reindex(columns=cols)
 
 
@@ -383,23 +384,12 @@ def _regular_series(task: tuple) -> tuple[_Choice, dict]:
 
 
 def _rank(scores: dict[str, float]) -> tuple[str, ...]:
-    """The models a regular series' forecast is made of: the :data:`ENSEMBLE_SIZE` lowest backtest
-    MASE when there are more candidates, else the single best (seasonal naive on ties)."""
-    if len(scores) > ENSEMBLE_SIZE:
-        return tuple(sorted(scores, key=lambda m: scores[m])[:ENSEMBLE_SIZE])
-    return (min(scores, key=lambda m: (round(scores[m], 12), m != BASELINE)),)
-
-
-#: Weight of seasonal naive in the forecast of a series whose backtest shows the ensemble does not
-#: beat it: the two are indistinguishable on that evidence, so both are kept, half and half.
-SHRINK_WEIGHT = 0.5
-
-
-def _shrink(members: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[float, ...]]:
-    """Members and weights of the ensemble with seasonal naive weighted in at :data:`SHRINK_WEIGHT`."""
-    w = dict.fromkeys(members, (1 - SHRINK_WEIGHT) / len(members))
-    w[BASELINE] = w.get(BASELINE, 0.0) + SHRINK_WEIGHT
-    return tuple(w), tuple(w.values())
+    """The models a regular series' forecast is made of, in candidate order: every candidate whose
+    backtest MASE is within :data:`OUTLIER_FACTOR` of the best; the best alone (seasonal naive on
+    ties) when that leaves one."""
+    best = min(scores, key=lambda m: (round(scores[m], 12), m != BASELINE))
+    members = tuple(m for m in scores if scores[m] <= OUTLIER_FACTOR * scores[best])
+    return members if len(members) > 1 else (best,)
 
 
 def _choose(g: pd.DataFrame, train: np.ndarray, names: list[str], kind: str, transform: str, season: int,
@@ -412,22 +402,14 @@ def _choose(g: pd.DataFrame, train: np.ndarray, names: list[str], kind: str, tra
         scores = {m: mase(y, _backward(g[m].to_numpy(), transform), scale) for m in names}
     scores = dict(scores)
     members: tuple[str, ...] = ()
-    weights: tuple[float, ...] = ()
     if intermittent:
         best = min(names, key=lambda m: (round(scores[m], 12), m != BASELINE))
     else:
         ranked = _rank(scores)
         if len(ranked) > 1:
-            # Combining the best few beats picking one from a few noisy windows (measured in
-            # benchmarks/forecast_bench.py: 0.94 vs 0.98 of seasonal naive's MASE on the real series).
             members = ranked
-            ens = _add_ensemble(g, members, level)
-            scores["Ensemble"] = mase(y, _backward(ens["Ensemble"].to_numpy(), transform), scale)
-            if BASELINE in scores and scores[BASELINE] <= scores["Ensemble"]:
-                members, weights = _shrink(members)
-                ens = _add_ensemble(g, members, level, weights)
-                scores["Ensemble"] = mase(y, _backward(ens["Ensemble"].to_numpy(), transform), scale)
-            g = ens
+            g = _add_ensemble(g, members, level)
+            scores["Ensemble"] = mase(y, _backward(g["Ensemble"].to_numpy(), transform), scale)
         best = "Ensemble" if members else ranked[0]
     windows = g["cutoff"].to_numpy()
     if intermittent:
@@ -441,9 +423,7 @@ def _choose(g: pd.DataFrame, train: np.ndarray, names: list[str], kind: str, tra
         metrics[f"coverage_{lv}"] = coverage(y, lo, hi)
         quantiles[(1 - lv / 100) / 2], quantiles[1 - (1 - lv / 100) / 2] = lo, hi
     metrics["scaled_pinball"] = scaled_pinball(y, quantiles, scale)
-    if best != "Ensemble":
-        members, weights = (), ()
-    return _Choice(best, h_bt, scale, c, rho, metrics, members, weights)
+    return _Choice(best, h_bt, scale, c, rho, metrics, members)
 
 
 def _calibrate_scaled(g: pd.DataFrame, model: str, windows: np.ndarray, transform: str, level: tuple[int, ...]):
@@ -543,33 +523,13 @@ def forecast(df: pd.DataFrame, h: int, freq: str | None = None, level: Sequence[
     return Forecaster(h, level, n_windows, n_jobs, progress).fit(df, freq).predict(h, n_paths, seed)
 
 
-def _forward(y: np.ndarray, transform: str) -> np.ndarray:
-    if transform == "log":
-        return np.log(y)
-    if transform == "log1p":
-        return np.log1p(y)
-    return y
-
-
-def _backward(z: np.ndarray, transform: str) -> np.ndarray:
-    z = np.asarray(z, dtype=float)
-    if transform == "log":
-        return np.exp(np.minimum(z, 700))
-    if transform == "log1p":
-        return np.maximum(np.expm1(np.minimum(z, 700)), 0.0)
-    return z
-
-
-def _add_ensemble(frame: pd.DataFrame, members: tuple[str, ...], levels,
-                  weights: tuple[float, ...] = ()) -> pd.DataFrame:
-    """Add ``Ensemble`` columns: the members' (weighted) mean point and half-width, in the model space."""
-    w = np.asarray(weights if weights else [1.0] * len(members), dtype=float)
-    w = w / w.sum()
-    point = sum(wi * frame[m].to_numpy(dtype=float) for wi, m in zip(w, members, strict=True))
+def _add_ensemble(frame: pd.DataFrame, members: tuple[str, ...], levels) -> pd.DataFrame:
+    """Add ``Ensemble`` columns: the members' mean point and mean half-width, in the model space."""
+    point = np.mean([frame[m].to_numpy(dtype=float) for m in members], axis=0)
     cols = {"Ensemble": point}
     for lv in levels:
-        hw = sum(wi * (frame[f"{m}-hi-{lv}"].to_numpy(dtype=float) - frame[f"{m}-lo-{lv}"].to_numpy(dtype=float))
-                 for wi, m in zip(w, members, strict=True)) / 2
+        hw = np.mean([frame[f"{m}-hi-{lv}"].to_numpy(dtype=float) - frame[f"{m}-lo-{lv}"].to_numpy(dtype=float)
+                      for m in members], axis=0) / 2
         cols[f"Ensemble-lo-{lv}"], cols[f"Ensemble-hi-{lv}"] = point - hw, point + hw
     base = frame.drop(columns=[c for c in cols if c in frame.columns])
     return pd.concat([base, pd.DataFrame(cols, index=frame.index)], axis=1)

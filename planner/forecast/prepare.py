@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from planner.exceptions import InputError, PlannerWarning
+from planner.forecast.spaces import to_model_space
 
 __all__ = ["SeriesInfo", "prepare", "infer_freq", "season_candidates"]
 
@@ -223,7 +224,7 @@ def _describe(uid: str, y: np.ndarray, freq: str, notes: list[str]) -> SeriesInf
     if (y == 0).mean() >= INTERMITTENT_ZERO_SHARE:
         notes.append(f"{(y == 0).mean():.0%} zero periods: intermittent-demand models (Croston SBA, IMAPA, ADIDA)")
         return SeriesInfo(uid, n, "none", (), "intermittent", notes)
-    z = np.log(y) if transform == "log" else np.log1p(y) if transform == "log1p" else y
+    z = to_model_space(y, transform)
     seasons = []
     for i, s in enumerate(season_candidates(freq)):
         if n < 2 * s:
