@@ -13,9 +13,12 @@ process and its workers), peak memory (largest resident set of this process or a
 the 1-minute load average before and after, next to plain AutoETS with n_jobs=2.
 
 Accuracy on seeded synthetic hourly series instead (growth, cycles, bursts, outages; see
-``synthetic_hourly``): ``--synthetic-hourly``.
+``synthetic_hourly``): ``--synthetic-hourly``; on 60 of the speed run's growing daily series at
+h=90 (the long-horizon regime, where models without a trend lag): ``--synthetic-daily``. Prophet
+is timed on the speed run when installed (``pip install -e '.[bench]'``).
 
-    .venv/bin/python benchmarks/forecast_bench.py [--skip-speed] [--skip-accuracy] [--synthetic-hourly]
+    .venv/bin/python benchmarks/forecast_bench.py [--skip-speed] [--skip-accuracy]
+        [--synthetic-hourly | --synthetic-daily] [--windows N]
 """
 
 from __future__ import annotations
@@ -50,11 +53,12 @@ def real_series() -> pd.DataFrame:
     return df.dropna()
 
 
-def _baselines(train: pd.DataFrame, h: int) -> pd.DataFrame:
+def _baselines(train: pd.DataFrame, h: int, freq: str, season: int) -> pd.DataFrame:
     from statsforecast import StatsForecast
     from statsforecast.models import AutoETS, SeasonalNaive
 
-    sf = StatsForecast(models=[SeasonalNaive(season_length=24), AutoETS(season_length=24)], freq="h", n_jobs=1)
+    sf = StatsForecast(models=[SeasonalNaive(season_length=season), AutoETS(season_length=season)], freq=freq,
+                       n_jobs=1 if train["unique_id"].nunique() < 20 else 2)
     return sf.forecast(df=train, h=h, level=[80, 95])
 
 
@@ -71,19 +75,20 @@ def _datasets(df: pd.DataFrame) -> list[pd.DataFrame]:
     return [g for _, g in df.groupby(last)]
 
 
-def _windows(df: pd.DataFrame, h: int, windows: int) -> list[dict]:
+def _windows(df: pd.DataFrame, h: int, windows: int, freq: str = "h", season: int = 24) -> list[dict]:
     rows = []
     last = df["ds"].max()
+    step = pd.Timedelta(1, unit=freq)
     for w in range(windows, 0, -1):
-        origin = last - pd.Timedelta(hours=h * w)
-        train, test = df[df["ds"] <= origin], df[(df["ds"] > origin) & (df["ds"] <= origin + pd.Timedelta(hours=h))]
+        origin = last - step * h * w
+        train, test = df[df["ds"] <= origin], df[(df["ds"] > origin) & (df["ds"] <= origin + step * h)]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ours = forecast(train, h=h, freq="h", n_jobs=1).forecast
-            base = _baselines(train, h)
+            ours = forecast(train, h=h, freq=freq, n_jobs=1 if train["unique_id"].nunique() < 20 else 2).forecast
+            base = _baselines(train, h, freq, season)
         m = test.merge(ours, on=["unique_id", "ds"]).merge(base, on=["unique_id", "ds"])
         for uid, g in m.groupby("unique_id"):
-            scale = naive_scale(train.loc[train["unique_id"] == uid, "y"].to_numpy(), 24)
+            scale = naive_scale(train.loc[train["unique_id"] == uid, "y"].to_numpy(), season)
             y = g["y"].to_numpy()
             row = {"unique_id": uid, "origin": origin, "model": g["model"].iloc[0]}
             for name, point, lo80, hi80, lo95, hi95 in (
@@ -221,10 +226,17 @@ def main() -> None:
     parser.add_argument("--skip-accuracy", action="store_true")
     parser.add_argument("--synthetic-hourly", action="store_true",
                         help="accuracy on synthetic hourly series (synthetic_hourly) instead of the shipped ones")
+    parser.add_argument("--synthetic-daily", action="store_true",
+                        help="accuracy on 60 of the growing daily series of the speed run, h=90 from 2 origins "
+                             "90 days apart (--horizon and --windows are ignored)")
     args = parser.parse_args()
     if not args.skip_accuracy:
-        table = _table(_windows(synthetic_hourly(), args.horizon, args.windows)) if args.synthetic_hourly \
-            else accuracy(args.horizon, args.windows)
+        if args.synthetic_daily:
+            table = _table(_windows(synthetic(60), 90, 2, "D", 7))
+        elif args.synthetic_hourly:
+            table = _table(_windows(synthetic_hourly(), args.horizon, args.windows))
+        else:
+            table = accuracy(args.horizon, args.windows)
         with pd.option_context("display.width", 250, "display.max_columns", 20, "display.precision", 3):
             print(table.to_markdown(floatfmt=".3f") if _has_tabulate() else table.to_string())
         print(f"\nmean planner/SNaive MASE ratio: {table['planner/SNaive'].mean():.3f}; "

@@ -56,8 +56,8 @@ def test_predict_for_another_horizon_reuses_the_same_fit():
         assert a == pytest.approx(b, rel=1e-9)
 
 
-def test_every_candidate_but_an_outlier_is_combined():
-    from planner.forecast.engine import OUTLIER_FACTOR, _add_ensemble, _rank
+def test_every_candidate_but_an_outlier_is_combined_with_weights_from_its_backtest():
+    from planner.forecast.engine import OUTLIER_FACTOR, _add_ensemble, _rank, _weights
 
     assert _rank({"SeasonalNaive": 1.0, "B": 0.5, "C": 0.9}) == ("SeasonalNaive", "B", "C")
     assert _rank({"SeasonalNaive": 1.0, "B": 0.5, "C": 0.5 * OUTLIER_FACTOR + 1e-9}) == ("SeasonalNaive", "B")
@@ -65,6 +65,10 @@ def test_every_candidate_but_an_outlier_is_combined():
     assert _rank({"B": 2.0, "SeasonalNaive": 2.0, "C": 100.0}) == ("B", "SeasonalNaive")
     frame = pd.DataFrame({"A": [0.0], "A-lo-80": [-1.0], "A-hi-80": [1.0],
                           "SeasonalNaive": [6.0], "SeasonalNaive-lo-80": [4.0], "SeasonalNaive-hi-80": [8.0]})
-    out = _add_ensemble(frame, ("A", "SeasonalNaive"), (80,))
-    assert out["Ensemble"].iloc[0] == pytest.approx(3.0)
-    assert out["Ensemble-hi-80"].iloc[0] - out["Ensemble"].iloc[0] == pytest.approx((1 + 2) / 2)
+    out = _add_ensemble(frame, ("A", "SeasonalNaive"), (80,), (0.25, 0.75))
+    assert out["Ensemble"].iloc[0] == pytest.approx(4.5)
+    assert out["Ensemble-hi-80"].iloc[0] - out["Ensemble"].iloc[0] == pytest.approx(0.25 * 1 + 0.75 * 2)
+    w = _weights([1.0, 1.2, 2.0])  # (mase / best) ** -4, normalized
+    raw = np.array([1.0, 1.2 ** -4, 2.0 ** -4])
+    assert w == pytest.approx(tuple(raw / raw.sum())) and sum(w) == pytest.approx(1.0)
+    assert _weights([0.0, 0.5]) == (1.0, 0.0)

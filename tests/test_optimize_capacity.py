@@ -7,8 +7,16 @@ import pandas as pd
 import pytest
 
 from planner.exceptions import InfeasibleError, InputError
-from planner.optimize import PlanProblem, Pool, ProvisionedThroughput, Route, Workload, compare_plans, plan
-from planner.optimize import lp
+from planner.optimize import (
+    PlanProblem,
+    Pool,
+    ProvisionedThroughput,
+    Route,
+    Workload,
+    compare_plans,
+    lp,
+    plan,
+)
 from planner.optimize.aggregate import aggregate
 
 TPG = 1e6  # output tokens per GPU-hour of the self-hosted route

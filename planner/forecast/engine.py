@@ -5,10 +5,12 @@ candidate of :mod:`planner.forecast.candidates` is backtested over ``n_windows``
 parameters estimated once, before the first origin, and reused through ``forward`` for the later
 origins and for the final forecast (:mod:`planner.forecast.backtest`; intermittent series go
 through statsforecast's ``cross_validation``). Many series are spread over processes. Each
-regular series is forecast by the equal-weight mean, in the model space, of all its candidates
-(only a candidate whose backtest MASE exceeds :data:`OUTLIER_FACTOR` times the best one's is left
-out): on the real hourly series of ``benchmarks/forecast_bench.py`` choosing by a few backtest
-windows, or weighting by them, forecast worse than the plain mean of all candidates.
+regular series is forecast by a weighted mean, in the model space, of all its candidates, the
+weights falling with the :data:`WEIGHT_POWER` power of each one's backtest MASE relative to the best
+(a candidate beyond :data:`OUTLIER_FACTOR` times the best is left out). Picking the best few, as
+before, forecast worse on the real hourly series, whose few short windows rank models poorly;
+equal weights forecast worse on growing daily series, where models without a trend lag (figures
+in ``benchmarks/forecast_bench.py`` and the README).
 Intermittent series keep their single best candidate. Interval half-widths (in the model space)
 are scaled by the split-conformal quantile of ``|actual - point| / half-width`` over the
 backtest, so the intervals have the empirical coverage asked for; the coverage reported is
@@ -56,6 +58,9 @@ _MIN_TRAIN = 10
 #: A candidate whose backtest MASE exceeds this multiple of the best candidate's is left out of
 #: the combination (a fit gone astray); every other candidate is in it.
 OUTLIER_FACTOR = 10.0
+#: Combination weights fall with this power of a candidate's backtest MASE relative to the best:
+#: a candidate 20 % worse than the best gets about half its weight, one twice as bad 1/16.
+WEIGHT_POWER = 4
 
 
 @dataclass
@@ -67,6 +72,7 @@ class _Choice:
     rho: float                   # lag-1 correlation of standardized errors, for paths
     metrics: dict
     members: tuple[str, ...] = ()  # the ensemble's models, when model == "Ensemble"
+    weights: tuple[float, ...] = ()  # their weights, adding up to 1
 
 
 class Forecaster:
@@ -276,7 +282,8 @@ class Forecaster:
             raw = self._final_regular(seasons, members or (model,), data, transform, h)
         raw = raw.reset_index() if "unique_id" not in raw.columns else raw
         if members:
-            raw = _add_ensemble(raw, members, self.level)
+            raw = _add_ensemble(raw, members, self.level,
+                                np.array([self.choice_[u].weights for u in raw["unique_id"]]).T)
         out = raw[["unique_id", "ds"]].copy()
         point = raw[model].to_numpy()
         c = raw["unique_id"].map(lambda u: self.choice_[u].c)
@@ -351,9 +358,10 @@ class Forecaster:
                 base = ch.metrics["seasonal_naive_mase"]
                 row["mase_vs_seasonal_naive"] = ch.metrics["mase"] / base if base > 0 else np.nan
             row["members"] = "+".join(ch.members)
+            row["weights"] = "/".join(f"{w:.3g}" for w in ch.weights)
             rows.append(row)
         cols = ["unique_id", "model", "members", "backtest_h", "windows", "mase", "seasonal_naive_mase", "mase_vs_seasonal_naive",
-                "smape", "scaled_pinball", *[f"coverage_{lv}" for lv in self.level]]
+                "smape", "scaled_pinball", *[f"coverage_{lv}" for lv in self.level], "weights"]
         return pd.DataFrame(rows).reindex(columns=cols)
 
 
@@ -392,6 +400,14 @@ def _rank(scores: dict[str, float]) -> tuple[str, ...]:
     return members if len(members) > 1 else (best,)
 
 
+def _weights(scores: list[float]) -> tuple[float, ...]:
+    """Combination weights from backtest MASE: ``(mase / best) ** -WEIGHT_POWER``, adding up to 1."""
+    x = np.asarray(scores, dtype=float)
+    best = x.min()
+    w = (x / best) ** -WEIGHT_POWER if best > 0 else (x == 0).astype(float)
+    return tuple(float(v) for v in w / w.sum())
+
+
 def _choose(g: pd.DataFrame, train: np.ndarray, names: list[str], kind: str, transform: str, season: int,
             h_bt: int, level: tuple[int, ...], scores: dict | None = None) -> _Choice:
     """Score the candidates of one series on its backtest, form the ensemble, calibrate the intervals."""
@@ -402,13 +418,14 @@ def _choose(g: pd.DataFrame, train: np.ndarray, names: list[str], kind: str, tra
         scores = {m: mase(y, _backward(g[m].to_numpy(), transform), scale) for m in names}
     scores = dict(scores)
     members: tuple[str, ...] = ()
+    weights: tuple[float, ...] = ()
     if intermittent:
         best = min(names, key=lambda m: (round(scores[m], 12), m != BASELINE))
     else:
         ranked = _rank(scores)
         if len(ranked) > 1:
-            members = ranked
-            g = _add_ensemble(g, members, level)
+            members, weights = ranked, _weights([scores[m] for m in ranked])
+            g = _add_ensemble(g, members, level, weights)
             scores["Ensemble"] = mase(y, _backward(g["Ensemble"].to_numpy(), transform), scale)
         best = "Ensemble" if members else ranked[0]
     windows = g["cutoff"].to_numpy()
@@ -423,7 +440,7 @@ def _choose(g: pd.DataFrame, train: np.ndarray, names: list[str], kind: str, tra
         metrics[f"coverage_{lv}"] = coverage(y, lo, hi)
         quantiles[(1 - lv / 100) / 2], quantiles[1 - (1 - lv / 100) / 2] = lo, hi
     metrics["scaled_pinball"] = scaled_pinball(y, quantiles, scale)
-    return _Choice(best, h_bt, scale, c, rho, metrics, members)
+    return _Choice(best, h_bt, scale, c, rho, metrics, members, weights)
 
 
 def _calibrate_scaled(g: pd.DataFrame, model: str, windows: np.ndarray, transform: str, level: tuple[int, ...]):
@@ -523,13 +540,18 @@ def forecast(df: pd.DataFrame, h: int, freq: str | None = None, level: Sequence[
     return Forecaster(h, level, n_windows, n_jobs, progress).fit(df, freq).predict(h, n_paths, seed)
 
 
-def _add_ensemble(frame: pd.DataFrame, members: tuple[str, ...], levels) -> pd.DataFrame:
-    """Add ``Ensemble`` columns: the members' mean point and mean half-width, in the model space."""
-    point = np.mean([frame[m].to_numpy(dtype=float) for m in members], axis=0)
+def _add_ensemble(frame: pd.DataFrame, members: tuple[str, ...], levels, weights) -> pd.DataFrame:
+    """Add ``Ensemble`` columns: the members' weighted mean point and half-width, in the model space.
+
+    ``weights`` has one entry per member, or one row per member and one column per row of ``frame``.
+    """
+    w = np.asarray(weights, dtype=float)
+    w = w[:, None] if w.ndim == 1 else w
+    point = np.sum(w * [frame[m].to_numpy(dtype=float) for m in members], axis=0)
     cols = {"Ensemble": point}
     for lv in levels:
-        hw = np.mean([frame[f"{m}-hi-{lv}"].to_numpy(dtype=float) - frame[f"{m}-lo-{lv}"].to_numpy(dtype=float)
-                      for m in members], axis=0) / 2
+        hw = np.sum(w * [frame[f"{m}-hi-{lv}"].to_numpy(dtype=float) - frame[f"{m}-lo-{lv}"].to_numpy(dtype=float)
+                         for m in members], axis=0) / 2
         cols[f"Ensemble-lo-{lv}"], cols[f"Ensemble-hi-{lv}"] = point - hw, point + hw
     base = frame.drop(columns=[c for c in cols if c in frame.columns])
     return pd.concat([base, pd.DataFrame(cols, index=frame.index)], axis=1)
