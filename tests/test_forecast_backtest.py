@@ -57,12 +57,12 @@ def test_predict_for_another_horizon_reuses_the_same_fit():
 
 
 def test_every_candidate_but_an_outlier_is_combined_with_weights_from_its_backtest():
-    from planner.forecast.engine import OUTLIER_FACTOR, _add_ensemble, _rank, _weights
+    from planner.forecast.engine import OUTLIER_FACTOR, _add_ensemble, _members, _weights
 
-    assert _rank({"SeasonalNaive": 1.0, "B": 0.5, "C": 0.9}) == ("SeasonalNaive", "B", "C")
-    assert _rank({"SeasonalNaive": 1.0, "B": 0.5, "C": 0.5 * OUTLIER_FACTOR + 1e-9}) == ("SeasonalNaive", "B")
-    assert _rank({"SeasonalNaive": 1.0, "B": 20.0}) == ("SeasonalNaive",)
-    assert _rank({"B": 2.0, "SeasonalNaive": 2.0, "C": 100.0}) == ("B", "SeasonalNaive")
+    assert _members({"SeasonalNaive": 1.0, "B": 0.5, "C": 0.9}) == ("SeasonalNaive", "B", "C")
+    assert _members({"SeasonalNaive": 1.0, "B": 0.5, "C": 0.5 * OUTLIER_FACTOR + 1e-9}) == ("SeasonalNaive", "B")
+    assert _members({"SeasonalNaive": 1.0, "B": 20.0}) == ("SeasonalNaive",)
+    assert _members({"B": 2.0, "SeasonalNaive": 2.0, "C": 100.0}) == ("B", "SeasonalNaive")
     frame = pd.DataFrame({"A": [0.0], "A-lo-80": [-1.0], "A-hi-80": [1.0],
                           "SeasonalNaive": [6.0], "SeasonalNaive-lo-80": [4.0], "SeasonalNaive-hi-80": [8.0]})
     out = _add_ensemble(frame, ("A", "SeasonalNaive"), (80,), (0.25, 0.75))

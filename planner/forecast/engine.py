@@ -7,10 +7,10 @@ origins and for the final forecast (:mod:`planner.forecast.backtest`; intermitte
 through statsforecast's ``cross_validation``). Many series are spread over processes. Each
 regular series is forecast by a weighted mean, in the model space, of all its candidates, the
 weights falling with the :data:`WEIGHT_POWER` power of each one's backtest MASE relative to the best
-(a candidate beyond :data:`OUTLIER_FACTOR` times the best is left out). Picking the best few, as
-before, forecast worse on the real hourly series, whose few short windows rank models poorly;
-equal weights forecast worse on growing daily series, where models without a trend lag (figures
-in ``benchmarks/forecast_bench.py`` and the README).
+(a candidate beyond :data:`OUTLIER_FACTOR` times the best is left out). Picking the best few
+forecasts worse on the real hourly series, whose few short windows rank models poorly; equal
+weights forecast worse on growing daily series, where models without a trend lag (figures in
+the README, from ``benchmarks/forecast_bench.py``).
 Intermittent series keep their single best candidate. Interval half-widths (in the model space)
 are scaled by the split-conformal quantile of ``|actual - point| / half-width`` over the
 backtest, so the intervals have the empirical coverage asked for; the coverage reported is
@@ -378,7 +378,7 @@ def _regular_series(task: tuple) -> tuple[_Choice, dict]:
     scale = naive_scale(train, season)
     scores = {m: mase(actual, _backward(mean, transform), scale) for m, (_, mean) in fits.items()}
     finished = {}
-    for m in dict.fromkeys((*_rank(scores), *([BASELINE] if BASELINE in scores else []))):
+    for m in dict.fromkeys((*_members(scores), *([BASELINE] if BASELINE in scores else []))):
         finished[m] = finish(*fits[m], z, h_bt, n_windows, h, level)
         if finished[m] is None:  # cannot forecast from the end of the history: choose without it
             return _regular_series((y, [c for c in models if c.alias != m], transform, season, h_bt, n_windows,
@@ -391,7 +391,7 @@ def _regular_series(task: tuple) -> tuple[_Choice, dict]:
     return choice, {m: finished[m]["final"] for m in (choice.members or (choice.model,))}
 
 
-def _rank(scores: dict[str, float]) -> tuple[str, ...]:
+def _members(scores: dict[str, float]) -> tuple[str, ...]:
     """The models a regular series' forecast is made of, in candidate order: every candidate whose
     backtest MASE is within :data:`OUTLIER_FACTOR` of the best; the best alone (seasonal naive on
     ties) when that leaves one."""
@@ -422,7 +422,7 @@ def _choose(g: pd.DataFrame, train: np.ndarray, names: list[str], kind: str, tra
     if intermittent:
         best = min(names, key=lambda m: (round(scores[m], 12), m != BASELINE))
     else:
-        ranked = _rank(scores)
+        ranked = _members(scores)
         if len(ranked) > 1:
             members, weights = ranked, _weights([scores[m] for m in ranked])
             g = _add_ensemble(g, members, level, weights)
