@@ -13,7 +13,7 @@ process and its workers), peak memory (largest resident set of this process or a
 the 1-minute load average before and after, next to plain AutoETS with n_jobs=2.
 
 Accuracy on seeded synthetic hourly series instead (growth, cycles, bursts, outages; see
-``synthetic_hourly``): ``--synthetic-hourly``; on 60 of the speed run's growing daily series at
+``synthetic_hourly``): ``--synthetic-hourly``; on 60 daily series drawn like the speed run's at
 h=90 (the long-horizon regime, where models without a trend lag): ``--synthetic-daily``. Prophet
 is timed on the speed run when installed (``pip install -e '.[bench]'``).
 
@@ -227,7 +227,8 @@ def main() -> None:
     parser.add_argument("--synthetic-hourly", action="store_true",
                         help="accuracy on synthetic hourly series (synthetic_hourly) instead of the shipped ones")
     parser.add_argument("--synthetic-daily", action="store_true",
-                        help="accuracy on 60 of the growing daily series of the speed run, h=90 from 2 origins "
+                        help="accuracy on 60 daily series drawn like the speed run's (growth -30 %% to +130 %% a "
+                             "year), h=90 from 2 origins "
                              "90 days apart (--horizon and --windows are ignored)")
     args = parser.parse_args()
     if not args.skip_accuracy:

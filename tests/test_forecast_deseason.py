@@ -38,14 +38,14 @@ def test_seasonal_mean_matches_statsforecast_and_its_sigma_is_the_rule_error():
     assert fc["mean"] == pytest.approx(ref)
     assert fc["mean"][:4] == pytest.approx((y[12:16] + y[16:20]) / 2)
     errors = y[8:16] - (y[0:8] + y[4:12]) / 2  # the rule's in-sample errors on the fitted history
-    half = 1.2815515655446004 * np.sqrt(np.mean(errors ** 2)) * np.sqrt(1.5)
+    half = 1.2815515655446004 * np.sqrt(np.mean(errors ** 2))
     assert fc["hi-80"] - fc["mean"] == pytest.approx(np.full(6, half))
     with pytest.raises(ValueError, match="needs 12 points"):
         SeasonalMean(4, 2).fit(y[:11])
 
 
 def test_original_space_model_maps_its_forecast_to_the_log_space():
-    from statsforecast.models import SeasonalNaive
+    from statsforecast.models import RandomWalkWithDrift, SeasonalNaive
 
     from planner.forecast.spaces import InOriginalSpace
 
@@ -54,7 +54,13 @@ def test_original_space_model_maps_its_forecast_to_the_log_space():
     fc = wrapped.forward(np.log(y), h=3, level=[95])
     raw = SeasonalNaive(season_length=3).fit(y).predict(h=3, level=[95])
     assert fc["mean"] == pytest.approx(np.log(y[-3:]))
-    assert (fc["hi-95"] - fc["lo-95"]) / 2 == pytest.approx((raw["hi-95"] - raw["lo-95"]) / 2 / y[-3:])
+    upper = np.log(y[-3:] + (raw["hi-95"] - raw["lo-95"]) / 2)  # the mapped upper bound is exact
+    assert fc["hi-95"] == pytest.approx(upper)
+    assert fc["hi-95"] - fc["mean"] == pytest.approx(fc["mean"] - fc["lo-95"])
+    falling = np.r_[np.full(12, 100.0), np.full(3, 1.0)]  # drifts below zero on the original scale
+    drift = InOriginalSpace(RandomWalkWithDrift(), "log", alias="rwd").fit(np.log(falling))
+    with pytest.raises(ValueError, match="forecast <= 0"):
+        drift.predict(h=30)
 
 
 def test_every_candidate_backtests_on_a_seasonal_and_a_flat_series():

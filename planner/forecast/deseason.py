@@ -160,8 +160,9 @@ class SeasonalMean:
     a closed-form ``forward`` and intervals.
 
     ``y(n+j) = mean(y(n+j-s), y(n+j-2s), ..., y(n+j-ks))``. The interval half-width at level
-    ``L`` is ``z_L * sigma * sqrt(1 + 1/k)`` at every step, ``sigma`` being the root mean square
-    of the same rule's in-sample errors [units of y]; ``sigma`` is a parameter, ``forward`` keeps it.
+    ``L`` is ``z_L * sigma`` at every step, ``sigma`` being the root mean square of the same
+    rule's in-sample forecast errors [units of y] (which already include the noise of the mean);
+    ``sigma`` is a parameter, ``forward`` keeps it.
 
     Parameters
     ----------
@@ -208,6 +209,6 @@ class SeasonalMean:
         mean = self._mean(np.asarray(y, dtype=float), h)
         out = {"mean": mean}
         for lv in level or ():
-            half = norm.ppf(0.5 + lv / 200) * self.sigma_ * np.sqrt(1 + 1 / self.k)
+            half = norm.ppf(0.5 + lv / 200) * self.sigma_
             out[f"lo-{lv}"], out[f"hi-{lv}"] = mean - half, mean + half
         return out

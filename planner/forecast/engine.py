@@ -368,7 +368,8 @@ class Forecaster:
 def _regular_series(task: tuple) -> tuple[_Choice, dict]:
     """One regular series: backtest every candidate, choose, calibrate; the chosen models' final forecasts.
 
-    Intervals (which cost more than a forecast) are computed for the chosen models only.
+    Intervals (which cost more than a forecast) are computed for the combination's members and
+    seasonal naive only.
     """
     y, models, transform, season, h_bt, n_windows, h, level = task
     z = _forward(y, transform)

@@ -15,10 +15,6 @@ import numpy as np
 
 __all__ = ["to_model_space", "from_model_space", "InOriginalSpace"]
 
-#: Smallest value [units of y] a forecast on the original scale is clipped to before the log.
-FLOOR = 1e-9
-
-
 def to_model_space(y: np.ndarray, transform: str) -> np.ndarray:
     """Values ``y`` [units of y] in the model space of ``transform`` ({"log", "log1p", "none"})."""
     y = np.asarray(y, dtype=float)
@@ -42,11 +38,13 @@ def from_model_space(z: np.ndarray, transform: str) -> np.ndarray:
 class InOriginalSpace:
     """A statsforecast model fitted on the original values of a series given in the model space.
 
-    Point forecasts are clipped at :data:`FLOOR` (the original quantity is non-negative) and
-    mapped to the model space. An interval half-width ``w`` around the point ``m`` becomes
-    ``d = w / m`` on the log scale (``w / (1 + m)`` after log1p), the first-order (delta
-    method) map, laid symmetrically around the mapped point; the backtest calibration rescales
-    widths anyway.
+    Point forecasts are mapped to the model space; on a log-modelled (positive) series a forecast
+    at or below zero raises ``ValueError``, which leaves the candidate out of that series'
+    combination (a clipped value would be a huge negative logarithm); after log1p negative
+    forecasts are clipped to 0. An interval half-width ``w`` around the point ``m`` becomes
+    ``log(1 + w / m)`` on the log scale (``log(1 + w / (1 + m))`` after log1p), the exact
+    distance from the mapped point to the mapped upper bound, laid symmetrically around the
+    mapped point; the backtest calibration rescales widths anyway.
 
     Parameters
     ----------
@@ -70,11 +68,17 @@ class InOriginalSpace:
         return self.alias
 
     def _back(self, fc: dict, level: Sequence[int] | None) -> dict:
-        mean = np.maximum(np.asarray(fc["mean"], dtype=float), FLOOR)
+        mean = np.asarray(fc["mean"], dtype=float)
+        if self.transform == "log" and not (mean > 0).all():
+            # a positive series forecast at or below zero: no log-space forecast; the backtest
+            # leaves this candidate out of the series' combination
+            raise ValueError(f"{self.alias}: forecast <= 0 for a positive series")
+        mean = np.maximum(mean, 0.0)
         out = {"mean": to_model_space(mean, self.transform)}
         scale = mean if self.transform == "log" else 1 + mean if self.transform == "log1p" else 1.0
         for lv in level or ():
-            half = (np.asarray(fc[f"hi-{lv}"], dtype=float) - np.asarray(fc[f"lo-{lv}"], dtype=float)) / 2 / scale
+            half = (np.asarray(fc[f"hi-{lv}"], dtype=float) - np.asarray(fc[f"lo-{lv}"], dtype=float)) / 2
+            half = np.log1p(half / scale) if self.transform != "none" else half
             out[f"lo-{lv}"], out[f"hi-{lv}"] = out["mean"] - half, out["mean"] + half
         return out
 
