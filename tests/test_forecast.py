@@ -86,6 +86,27 @@ def test_hard_cases_warn_and_still_forecast():
     assert (r.forecast[["forecast", "lo-95"]] >= 0).all().all()
 
 
+def test_a_series_every_candidate_fails_on_falls_back_to_naive_with_a_warning(monkeypatch):
+    import planner.forecast.engine as engine
+
+    class Failing:
+        alias = "Failing"
+
+        def new(self):
+            return self
+
+        def fit(self, y, X=None):
+            raise RuntimeError("cannot fit")
+
+    monkeypatch.setattr(engine, "regular_models", lambda *args: [Failing()])
+    y = 100 + 10 * np.sin(np.arange(60) * 2 * np.pi / 7)
+    with pytest.warns(PlannerWarning, match="'s': every candidate model failed on its backtest; using the naive"):
+        r = forecast(_frame(y), h=5, n_jobs=1)
+    assert (r.forecast["model"] == "Naive").all()
+    assert r.forecast["forecast"].to_numpy() == pytest.approx(np.full(5, y[-1]))
+    assert r.backtest.loc[0, "windows"] == 0
+
+
 @pytest.mark.parametrize(
     ("frame", "message"),
     [

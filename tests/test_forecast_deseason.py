@@ -42,6 +42,8 @@ def test_seasonal_mean_matches_statsforecast_and_its_sigma_is_the_rule_error():
     assert fc["hi-80"] - fc["mean"] == pytest.approx(np.full(6, half))
     with pytest.raises(ValueError, match="needs 12 points"):
         SeasonalMean(4, 2).fit(y[:11])
+    with pytest.raises(ValueError, match="needs 8 points to forecast, got 7"):
+        m.forward(y[:7], h=2)
 
 
 def test_original_space_model_maps_its_forecast_to_the_log_space():

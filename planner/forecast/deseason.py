@@ -185,6 +185,8 @@ class SeasonalMean:
 
     def _mean(self, y: np.ndarray, h: int) -> np.ndarray:
         s, k = self.season, self.k
+        if len(y) < s * k:
+            raise ValueError(f"{self.alias} needs {s * k} points to forecast, got {len(y)}")
         last = y[-s * k:].reshape(k, s).mean(axis=0)
         return np.resize(last, h)
 

@@ -147,16 +147,24 @@ class Forecaster:
                 elif h_bt < 1:
                     for uid in ids:
                         n = self.info_[uid].n
-                        model = BASELINE if n > self._natural() else "Naive"
-                        self.choice_[uid] = _Choice(model, 0, 1.0, {lv: 1.0 for lv in self.level}, 0.5, {})
-                        name = "seasonal naive" if model == BASELINE else "naive (last value)"
-                        warnings.warn(f"{what}: series {uid!r}: {n} periods are too few to backtest; using the "
-                                      f"{name} forecast with uncalibrated intervals", PlannerWarning, stacklevel=2)
+                        self._fallback(uid, BASELINE if n > self._natural() else "Naive",
+                                       f"{what}: series {uid!r}: {n} periods are too few to backtest")
                 else:
                     self._backtest(kind, transform, seasons, h_bt, ids)
+                    for uid in ids:
+                        if self.choice_[uid] is None:
+                            self._fallback(uid, "Naive", f"{what}: series {uid!r}: every candidate model failed "
+                                                         "on its backtest")
                 bar.update(len(ids))
         bar.close()
         return self
+
+    def _fallback(self, uid: str, model: str, reason: str) -> None:
+        """Forecast ``uid`` with ``model`` fitted on its whole history, intervals uncalibrated; warn why."""
+        self.choice_[uid] = _Choice(model, 0, 1.0, {lv: 1.0 for lv in self.level}, 0.5, {})
+        name = "seasonal naive" if model == BASELINE else "naive (last value)"
+        warnings.warn(f"{reason}; using the {name} forecast with uncalibrated intervals", PlannerWarning,
+                      stacklevel=3)
 
     def _groups(self) -> dict[tuple, list[str]]:
         groups: dict[tuple, list[str]] = {}
@@ -215,8 +223,8 @@ class Forecaster:
         season = seasons[0] if seasons else self._natural()
         ys = {uid: g.to_numpy(dtype=float) for uid, g in data.groupby("unique_id", sort=False)["y"]}
         tasks = [(ys[uid], models, transform, season, h_bt, self.n_windows, int(self.h), self.level) for uid in ids]
-        for uid, (choice, final) in zip(ids, parallel_map(_regular_series, tasks, self.n_jobs), strict=True):
-            self.choice_[uid], self.final_[uid] = choice, final
+        for uid, result in zip(ids, parallel_map(_regular_series, tasks, self.n_jobs), strict=True):
+            self.choice_[uid], self.final_[uid] = result or (None, None)
 
     # -- predict -------------------------------------------------------------------------------
     def predict(self, h: int | None = None, n_paths: int = 0, seed: int = 0) -> ForecastResult:
@@ -365,15 +373,17 @@ class Forecaster:
         return pd.DataFrame(rows).reindex(columns=cols)
 
 
-def _regular_series(task: tuple) -> tuple[_Choice, dict]:
+def _regular_series(task: tuple) -> tuple[_Choice, dict] | None:
     """One regular series: backtest every candidate, choose, calibrate; the chosen models' final forecasts.
 
     Intervals (which cost more than a forecast) are computed for the combination's members and
-    seasonal naive only.
+    seasonal naive only. ``None`` when every candidate fails.
     """
     y, models, transform, season, h_bt, n_windows, h, level = task
     z = _forward(y, transform)
     fits = fit_forward(z, models, h_bt, n_windows)
+    if not fits:
+        return None
     cuts = origins(len(z), h_bt, n_windows)
     train, actual = y[: cuts[0]], _backward(z[cuts[0]:], transform)
     scale = naive_scale(train, season)
