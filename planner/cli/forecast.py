@@ -18,9 +18,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "forecast",
         help="forecast long-format series (unique_id, ds, y)",
         description="Forecast every series of INPUT (CSV or Parquet, columns unique_id, ds, y) H periods "
-        "ahead. Each series gets the model with the lowest backtest MASE among seasonal naive, ETS, "
-        "Theta and MSTL (Croston-type models for intermittent series); intervals are calibrated on the "
-        "backtest. OUT is CSV: unique_id, ds, forecast, lo-L, hi-L per level, model.",
+        "ahead. Each series is forecast by a combination of seasonal naive, ETS, Theta and seasonal-mean "
+        "candidates weighted by their rolling-origin backtest MASE (the best Croston-type model for "
+        "intermittent series); intervals are calibrated on the backtest. OUT is CSV: unique_id, ds, "
+        "forecast, lo-L, hi-L per level, model.",
     )
     p.add_argument("input", metavar="INPUT", help="CSV or Parquet with unique_id, ds, y")
     p.add_argument("--horizon", type=int, required=True, metavar="H", help="periods to forecast")
