@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["mase", "smape", "scaled_pinball", "coverage", "naive_scale", "conformal_quantile"]
+__all__ = ["mase", "smape", "scaled_pinball", "coverage", "interval_score", "naive_scale", "conformal_quantile"]
 
 
 def naive_scale(y: np.ndarray, season: int = 1) -> float:
@@ -53,6 +53,19 @@ def coverage(y: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
     """Share of points inside [lo, hi] [-]."""
     y = np.asarray(y, float)
     return float(np.mean((y >= lo) & (y <= hi)))
+
+
+def interval_score(y: np.ndarray, lo: np.ndarray, hi: np.ndarray, level: float, scale: float = 1.0) -> float:
+    """Mean interval score of ``[lo, hi]`` at ``level`` in (0, 1), divided by ``scale`` [-].
+
+    ``(hi - lo) + 2 / a * (lo - y) * [y < lo] + 2 / a * (y - hi) * [y > hi]`` with
+    ``a = 1 - level`` (Gneiting & Raftery 2007), averaged over the points; with ``level=0.95``
+    and the in-sample seasonal-naive error as ``scale`` it is the M4 competition's MSIS.
+    """
+    y, lo, hi = (np.asarray(v, float) for v in (y, lo, hi))
+    a = 1 - level
+    score = (hi - lo) + 2 / a * np.maximum(lo - y, 0) + 2 / a * np.maximum(y - hi, 0)
+    return float(np.mean(score) / scale)
 
 
 def conformal_quantile(scores: np.ndarray, level: float) -> float:
