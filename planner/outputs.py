@@ -172,7 +172,11 @@ def write_file(target: PathLike, inputs: Iterable[PathLike] = (), option: str = 
     """
     path = check_file(target, inputs, option)
     made = make_parents(path.parent, option)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        remove_made(made)
+        raise PathError(f"{option} {path}: cannot write in {path.parent}: {exc.strerror}") from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -210,7 +214,11 @@ def write_folder(target: PathLike, command: str, inputs: Iterable[PathLike] = ()
     inputs = list(inputs)
     path = check_folder(target, inputs, option)
     made = make_parents(path.parent, option)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    except OSError as exc:
+        remove_made(made)
+        raise PathError(f"{option} {path}: cannot write in {path.parent}: {exc.strerror}") from None
     try:
         yield tmp
         check_folder(path, inputs, option)

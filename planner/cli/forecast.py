@@ -45,6 +45,8 @@ def _run(args: argparse.Namespace) -> int:
         raise InputError(f"--horizon must be >= 1, got {args.horizon}")
     levels = sorted(set(args.level or [80, 95]))
     inputs = [args.input, *([store_path(args)] if args.save else [])]
+    if args.save:
+        check_file(store_path(args), [args.input], option="--store", example="planner.duckdb")
     check_file(args.output, inputs)
     if args.backtest:
         if check_file(args.backtest, inputs, option="--backtest").resolve() == Path(args.output).resolve():
