@@ -170,6 +170,7 @@ def write_file(target: PathLike, inputs: Iterable[PathLike] = (), option: str = 
     block raises, so a failed command leaves nothing behind. The file gets the permissions of a
     newly created file (umask), not the temporary file's owner-only mode.
     """
+    inputs = list(inputs)
     path = check_file(target, inputs, option)
     made = make_parents(path.parent, option)
     try:
