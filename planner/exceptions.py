@@ -12,6 +12,7 @@ __all__ = [
     "InputError",
     "CatalogError",
     "ScenarioError",
+    "PathError",
     "StoreError",
     "ForecastError",
     "InfeasibleError",
@@ -38,6 +39,12 @@ class CatalogError(InputError):
 
 class ScenarioError(InputError):
     """A scenario file breaks its schema; the message names the key path."""
+
+
+class PathError(InputError):
+    """A path the user gave cannot be used as asked: it is missing, of the wrong kind (a file where a
+    folder is expected or the reverse), or unsafe to write (the working folder, a folder of the user's
+    files, one of the command's inputs). The message names the path and says what to do."""
 
 
 class StoreError(PlannerError):

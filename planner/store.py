@@ -19,6 +19,8 @@ import hashlib
 import io
 import json
 import os
+import re
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,10 +29,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from planner.exceptions import InputError, StoreError
+from planner.exceptions import InputError, PathError, StoreError
+from planner.outputs import make_parents, remove_made
 from planner.usage.schema import COLUMNS, DIMENSIONS, validate_usage
 
-__all__ = ["Store", "Batch", "IngestResult", "default_store_path", "STORE_ENV"]
+__all__ = ["Store", "Batch", "IngestResult", "default_store_path", "STORE_ENV", "LOCK_TIMEOUT_ENV"]
 
 #: Environment variable naming the store file.
 STORE_ENV = "PLANNER_STORE"
@@ -128,10 +131,21 @@ class Store:
     Parameters
     ----------
     path : str or pathlib.Path, optional
-        The file; created with its parent folders when missing. Defaults to
+        The file; created with its parent folders when missing (and ``create``). Defaults to
         :func:`default_store_path`.
     read_only : bool
         Open without the right to write (the file must exist).
+    create : bool
+        Create the file when it is missing; with False a missing store is an error, as for
+        ``read_only``.
+    lock_timeout : float, optional
+        How long to wait for another process's lock on the file [s]; default
+        ``$PLANNER_LOCK_TIMEOUT``, else 10 s. DuckDB lets one process write a file at a time.
+
+    Notes
+    -----
+    A store that this object created is removed again (with the folders created for it) when the
+    ``with`` block raises, so a failing command leaves no new empty store behind.
 
     Examples
     --------
@@ -139,14 +153,21 @@ class Store:
     ...     store.ingest([Batch(usage, digest)])
     """
 
-    def __init__(self, path: str | Path | None = None, read_only: bool = False) -> None:
+    def __init__(self, path: str | Path | None = None, read_only: bool = False, create: bool = True,
+                 lock_timeout: float | None = None) -> None:
         self.path = Path(path).expanduser() if path else default_store_path()
-        if read_only and not self.path.exists():
-            raise StoreError(f"{self.path}: no store here yet; run `planner ingest` first")
+        if self.path.is_dir():
+            raise PathError(f"{self.path}: is a folder; the store is a file, e.g. {self.path / 'planner.duckdb'}")
+        if (read_only or not create) and not self.path.exists():
+            raise PathError(f"{self.path}: no store here yet; run `planner ingest` first, or check the path "
+                            f"(--store or ${STORE_ENV})")
+        self._made: list[Path] = []
+        self._created = False
+        if not read_only and not self.path.exists():
+            self._made = make_parents(self.path.parent, "--store")
+            self._created = True
         try:
-            if not read_only:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._con = duckdb.connect(str(self.path), read_only=read_only)
+            self._con = _connect(self.path, read_only, _lock_timeout(lock_timeout))
             if not read_only:
                 _q(self._con, _DDL)
                 _q(
@@ -154,8 +175,11 @@ class Store:
                     "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
                     [str(_SCHEMA_VERSION)],
                 )
-        except duckdb.Error as exc:
-            raise StoreError(f"{self.path}: cannot open the store: {exc}") from None
+        except BaseException as exc:
+            self._remove_created()
+            if isinstance(exc, duckdb.Error):
+                raise StoreError(f"{self.path}: cannot open the store: {exc}") from None
+            raise
 
     def close(self) -> None:
         """Close the database file."""
@@ -164,8 +188,19 @@ class Store:
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         self.close()
+        if exc_type is not None:
+            self._remove_created()
+
+    def _remove_created(self) -> None:
+        """Remove the file (and folders) this object created; nothing when it opened an existing one."""
+        if not self._created:
+            return
+        for leftover in (self.path, self.path.with_name(self.path.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        remove_made(self._made)
+        self._created = False
 
     # -- usage ---------------------------------------------------------------------------------
     def ingest(self, batches: Iterable[Batch]) -> IngestResult:
@@ -355,6 +390,40 @@ class Store:
             ).fetchall()
         }
         return meta, tables
+
+
+#: Environment variable: seconds a command waits for another process's lock on the store (default 10).
+LOCK_TIMEOUT_ENV = "PLANNER_LOCK_TIMEOUT"
+
+
+def _lock_timeout(given: float | None) -> float:
+    if given is not None:
+        return float(given)
+    text = os.environ.get(LOCK_TIMEOUT_ENV, "")
+    try:
+        return float(text) if text else 10.0
+    except ValueError:
+        raise InputError(f"${LOCK_TIMEOUT_ENV} {text!r}: expected seconds, e.g. 30") from None
+
+
+def _connect(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
+    """Open ``path``, retrying while another process holds its lock, for up to ``timeout`` [s]."""
+    deadline = time.monotonic() + timeout
+    pause = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() + pause > deadline:
+                holder = re.search(r"held in (.+?) \(PID (\d+)\)", str(exc))
+                who = f"process {holder[2]} ({holder[1]})" if holder else "another process"
+                raise StoreError(
+                    f"{path}: the store is in use by {who}; waited {timeout:g} s for it to finish. Try again "
+                    f"when it is done, or wait longer with ${LOCK_TIMEOUT_ENV}=SECONDS") from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
 
 
 def _q(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] | None = None) -> list:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from planner.exceptions import InputError, StoreError
+from planner.exceptions import InputError, PathError
 from planner.store import Batch, Store, default_store_path
 from planner.usage import DIMENSIONS, read_azure_trace
 from planner.usage._io import file_digest
@@ -94,7 +94,7 @@ def test_store_location(monkeypatch, tmp_path):
     monkeypatch.delenv("PLANNER_STORE")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     assert default_store_path() == tmp_path / "planner" / "planner.duckdb"
-    with pytest.raises(StoreError, match="no store here yet"):
+    with pytest.raises(PathError, match="no store here yet"):
         Store(tmp_path / "missing.duckdb", read_only=True)
 
 

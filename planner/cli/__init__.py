@@ -3,13 +3,15 @@
 Each subcommand lives in its own module of this package and exposes
 ``register(subparsers) -> None``; the module is listed in :data:`COMMANDS`. Handlers return an
 exit status. :class:`planner.exceptions.InputError` becomes one line on stderr and status 2; any
-other :class:`planner.exceptions.PlannerError` becomes one line and status 1.
+other :class:`planner.exceptions.PlannerError` becomes one line and status 1. A closed stdout
+(``planner catalog show prices | head``) ends the command quietly with status 141.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -44,7 +46,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     warnings.formatwarning = _format_warning
     try:
-        return int(args.handler(args) or 0)
+        status = int(args.handler(args) or 0)
+        sys.stdout.flush()  # a reader that went away is noticed here, not at interpreter exit
+        return status
+    except BrokenPipeError:
+        return _reader_gone()
     except InputError as exc:
         print(f"planner {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
@@ -54,6 +60,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"planner {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _reader_gone() -> int:
+    """Stop quietly when the reader of stdout went away (``planner ... | head``), as Unix tools do:
+    no message, status 141 (128 + SIGPIPE), and no second error when Python flushes stdout at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout without a file descriptor (e.g. captured)
+        pass
+    return 141
 
 
 def _format_warning(message, category, filename, lineno, line=None) -> str:

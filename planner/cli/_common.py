@@ -1,20 +1,21 @@
-"""Helpers shared by CLI subcommands: the ``--store`` option, key=value parsing, table output."""
+"""Helpers shared by CLI subcommands: the ``--store`` option, key=value parsing, table output.
+
+Outputs are written with :mod:`planner.outputs` (never over a user's files).
+"""
 
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pandas as pd
 
 from planner.exceptions import InputError
+from planner.outputs import write_file, write_folder
 
-__all__ = ["add_store_option", "atomic_path", "atomic_dir", "human", "parse_pairs", "print_table"]
+__all__ = ["add_store_option", "atomic_path", "atomic_dir", "human", "parse_pairs", "print_table", "store_path"]
 
 
 def add_store_option(parser: argparse.ArgumentParser) -> None:
@@ -58,36 +59,22 @@ def human(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 or value == int(value) else f"{value:.4g}"
 
 
-@contextmanager
-def atomic_path(target: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; move it onto ``target`` only if the block succeeds.
+def atomic_path(target: str | Path, inputs: Sequence[str | Path] = ()) -> AbstractContextManager[Path]:
+    """:func:`planner.outputs.write_file` (kept for older callers; new code calls it directly)."""
+    return write_file(target, inputs)
 
-    Nothing is left behind when the block raises, so a failed command writes no partial file.
+
+def atomic_dir(target: str | Path, command: str = "planner",
+               inputs: Sequence[str | Path] = ()) -> AbstractContextManager[Path]:
+    """:func:`planner.outputs.write_folder` (kept for older callers; new code calls it directly).
+
+    Unlike before, an existing folder is replaced only when planner wrote it (see :mod:`planner.outputs`).
     """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, target)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
+    return write_folder(target, command, inputs)
 
 
-@contextmanager
-def atomic_dir(target: str | Path) -> Iterator[Path]:
-    """Yield a temporary folder beside ``target``; it replaces ``target`` only if the block succeeds."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        yield tmp
-        if target.exists():
-            shutil.rmtree(target)
-        tmp.rename(target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+def store_path(args: argparse.Namespace) -> Path:
+    """The store file a command uses: ``--store``, else :func:`planner.store.default_store_path`."""
+    from planner.store import default_store_path
+
+    return Path(args.store).expanduser() if getattr(args, "store", None) else default_store_path()

@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 
 from planner import catalog
-from planner.cli._common import atomic_path, print_table
+from planner.cli._common import print_table
 from planner.exceptions import InputError
+from planner.outputs import check_file, write_file
 
 __all__ = ["register"]
 
@@ -62,13 +63,13 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    new = catalog.import_skypilot(args.file, args.cloud)
     folder = Path(args.catalog_dir).expanduser() if args.catalog_dir else catalog.user_catalog_dir()
-    target = folder / "gpu_offerings.csv"
+    target = check_file(folder / "gpu_offerings.csv", [args.file], option="--catalog-dir")
+    new = catalog.import_skypilot(args.file, args.cloud)
     current = catalog.load_gpus(target if target.is_file() else None)
     kept = current[current["cloud"].str.lower() != args.cloud.lower()]
     merged = pd.concat([kept, new], ignore_index=True).sort_values(["cloud", "gpu_type", "instance_type"])
-    with atomic_path(target) as tmp:
+    with write_file(target, [args.file], option="--catalog-dir") as tmp:
         merged.to_csv(tmp, index=False)
     replaced = len(current) - len(kept)
     print(f"{target}: {len(new)} {args.cloud} offerings imported ({replaced} replaced), {len(merged)} in all")

@@ -8,8 +8,8 @@ import json
 import sys
 import warnings
 
-from planner.cli._common import atomic_path
 from planner.exceptions import InputError
+from planner.outputs import check_file, write_file
 
 __all__ = ["register"]
 
@@ -60,6 +60,7 @@ def _run(args: argparse.Namespace) -> int:
         raise InputError("--horizon must be >= 1 and --scenarios >= 2")
     if args.spot_max_share and args.spot_price is None:
         raise InputError("--spot-max-share needs --spot-price")
+    check_file(args.output, [args.history])
     raw = read_frame(args.history)
     if "unique_id" in raw.columns and raw["unique_id"].nunique() > 1:
         print(f"planner commit: note: adding up {raw['unique_id'].nunique()} series into one pool", file=sys.stderr)
@@ -82,7 +83,7 @@ def _run(args: argparse.Namespace) -> int:
                                       "on_demand_price": args.on_demand_price, "reserved_price": args.reserved_price,
                                       "spot_price": args.spot_price, "spot_max_share": args.spot_max_share,
                                       "recent_weight": args.recent_weight, **built.settings()})
-    with atomic_path(args.output) as tmp:
+    with write_file(args.output, [args.history]) as tmp:
         tmp.write_text(json.dumps(plan.to_dict(), indent=2))
     print(f"reserve {plan.reserved_units:,.2f} units for {args.horizon} periods: expected cost {plan.expected_cost:,.0f} USD "
           f"(P95 {plan.p95_cost:,.0f}); saves {plan.savings_vs_on_demand_pct:.1f}% vs all on-demand and "

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from pathlib import Path
 
-from planner.cli._common import add_store_option, atomic_path, print_table
-from planner.exceptions import InputError
+from planner.cli._common import add_store_option, print_table, store_path
+from planner.exceptions import InputError, PathError
+from planner.outputs import check_file, write_file
 
 __all__ = ["register"]
 
@@ -42,6 +44,13 @@ def _run(args: argparse.Namespace) -> int:
     if args.horizon < 1:
         raise InputError(f"--horizon must be >= 1, got {args.horizon}")
     levels = sorted(set(args.level or [80, 95]))
+    inputs = [args.input, *([store_path(args)] if args.save else [])]
+    if args.save:
+        check_file(store_path(args), [args.input], option="--store", example="planner.duckdb")
+    check_file(args.output, inputs)
+    if args.backtest:
+        if check_file(args.backtest, inputs, option="--backtest").resolve() == Path(args.output).resolve():
+            raise PathError(f"--backtest {args.backtest}: is also the --output file; give each its own file")
     frame = read_frame(args.input)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -51,10 +60,10 @@ def _run(args: argparse.Namespace) -> int:
         if issubclass(w.category, UserWarning):
             print(f"planner forecast: warning: {' '.join(str(w.message).split())}", file=sys.stderr)
     cols = ["unique_id", "ds", "forecast", *[f"{s}-{lv}" for lv in levels for s in ("lo", "hi")], "model"]
-    with atomic_path(args.output) as tmp:
+    with write_file(args.output, inputs) as tmp:
         result.forecast[cols].to_csv(tmp, index=False)
     if args.backtest:
-        with atomic_path(args.backtest) as tmp:
+        with write_file(args.backtest, inputs, option="--backtest") as tmp:
             result.backtest.to_csv(tmp, index=False)
     if args.save:
         from planner.store import Store

@@ -10,8 +10,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from planner._yaml import load_mapping
-from planner.cli._common import add_store_option, parse_pairs
+from planner.cli._common import add_store_option, parse_pairs, store_path
 from planner.exceptions import InputError
+from planner.outputs import check_file
 from planner.store import Batch, Store
 from planner.usage import FORMATS, detect_format
 from planner.usage._io import file_digest
@@ -84,6 +85,8 @@ def _read_mapping(path: str) -> dict:
 def _run(args: argparse.Namespace) -> int:
     opts = _options(args)
     fmt = opts.pop("format", args.format) if args.format == "auto" else args.format
+    if not args.dry_run:
+        check_file(store_path(args), args.files, option="--store", example="planner.duckdb")
     batches = []
     for path in tqdm(args.files, desc="reading", unit="file", file=sys.stderr, disable=None, leave=False):
         name = detect_format(path) if fmt == "auto" else fmt

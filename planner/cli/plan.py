@@ -6,9 +6,9 @@ import argparse
 import json
 import sys
 import warnings
-from pathlib import Path
 
-from planner.cli._common import atomic_dir, print_table
+from planner.cli._common import print_table
+from planner.outputs import check_folder, write_folder
 
 __all__ = ["register"]
 
@@ -28,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ):
         p = subparsers.add_parser(name, help=help_, description=description)
         p.add_argument("config", metavar="CONFIG", help="plan configuration YAML (see planner.optimize.problem)")
-        p.add_argument("--output", required=True, metavar="DIR")
+        p.add_argument("--output", required=True, metavar="DIR",
+                       help="folder to write: new, empty, or written by planner before (then replaced as a whole)")
         p.add_argument("--slices", type=int, metavar="N",
                        help="load-duration slices per block and scenario (default: the config's, else 8)")
         p.set_defaults(handler=_run)
@@ -41,7 +42,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.slices is not None and args.slices < 1:
         raise InputError(f"--slices must be >= 1, got {args.slices}")
     slices = {"slices": args.slices} if args.slices is not None else {}
-    out = Path(args.output)
+    out = check_folder(args.output, inputs=[args.config])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = (plan if args.command == "plan" else compare_plans)(args.config, **slices)
@@ -49,8 +50,7 @@ def _run(args: argparse.Namespace) -> int:
         if issubclass(w.category, UserWarning):
             print(f"planner {args.command}: warning: {' '.join(str(w.message).split())}", file=sys.stderr)
     if args.command == "plan":
-        with atomic_dir(out) as tmp:
-            result.to_dir(tmp)
+        result.to_dir(out, "planner plan", inputs=[args.config])
         print_table(result.purchases[["what", "start", "units", "commitment_usd", "expected_utilization",
                                       "breakeven_utilization"]])
         print()
@@ -59,7 +59,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"expected cost {result.summary['expected_cost_usd']:,.0f} USD (P95 {result.summary['p95_cost_usd']:,.0f}); "
               f"{m['variables']:,} variables, solved by {m['solver']} in {m['build_s'] + m['solve_s']:.1f} s")
     else:
-        with atomic_dir(out) as tmp:
+        with write_folder(out, "planner compare", inputs=[args.config]) as tmp:
             result.to_csv(tmp / "compare.csv", index=False)
             (tmp / "summary.json").write_text(json.dumps({"config": str(args.config), "options": result.to_dict(orient="records")},
                                                          indent=2, default=str) + "\n", encoding="utf-8")

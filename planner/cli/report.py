@@ -24,7 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("KEY", "VALUE"),
                    help="notebook parameter, repeatable; lists as YAML, e.g. -p metrics '[requests]'")
     p.add_argument("--output-dir", default="reports", metavar="DIR", help="folder of the dated report folders (default reports)")
-    p.add_argument("--date", metavar="NAME", help="name of the dated folder (default today's UTC date)")
+    p.add_argument("--date", metavar="NAME",
+                   help="name of the dated folder, one folder name such as 2025-01-31 (default today's UTC date); "
+                   "it must be new, empty or written by planner before")
     p.add_argument("--list", action="store_true", help="list the notebooks and their parameters")
     p.set_defaults(handler=_run)
 

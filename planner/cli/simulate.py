@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from planner.cli._common import atomic_dir, print_table
+from planner.cli._common import print_table
+from planner.outputs import check_folder, write_folder
 
 __all__ = ["register"]
 
@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("scenario", metavar="SCENARIO.yaml")
     p.add_argument("--compare", nargs="+", default=[], metavar="OTHER.yaml", help="more scenarios to compare")
-    p.add_argument("--output", required=True, metavar="DIR", help="folder to write (replaced as a whole)")
+    p.add_argument("--output", required=True, metavar="DIR", help="folder to write: new, empty, or written by planner before (then replaced as a whole)")
     p.add_argument("--draws", type=int, default=1000, help="Monte Carlo draws (default 1000)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(handler=_run)
@@ -37,10 +37,11 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.draws < 1:
         raise InputError(f"--draws must be >= 1, got {args.draws}")
-    scenarios = [load_scenario(f) for f in [args.scenario, *args.compare]]
+    files = [args.scenario, *args.compare]
+    out = check_folder(args.output, inputs=files)
+    scenarios = [load_scenario(f) for f in files]
     result = compare(scenarios, draws=args.draws, seed=args.seed)
-    out = Path(args.output)
-    with atomic_dir(out) as tmp:
+    with write_folder(out, "planner simulate", inputs=files) as tmp:
         summary = result.summary()
         summary.to_csv(tmp / "summary.csv")
         for name, attr in (("monthly_costs", "monthly"), ("route_tokens", "tokens")):

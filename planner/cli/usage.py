@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from planner.cli._common import add_store_option, atomic_path, print_table
+from planner.cli._common import add_store_option, print_table, store_path
 from planner.exceptions import InputError
+from planner.outputs import check_file, write_file
 from planner.store import Store
 from planner.usage import summarize, to_series
 
@@ -56,8 +57,9 @@ def _summary(args: argparse.Namespace) -> int:
 
 
 def _series(args: argparse.Namespace) -> int:
+    check_file(args.output, [store_path(args)])
     series = to_series(_load(args, args.metric), args.metric, by=_split(args.by), freq=args.freq)
-    with atomic_path(args.output) as tmp:
+    with write_file(args.output, [store_path(args)]) as tmp:
         series.to_csv(tmp, index=False)
     print(f"wrote {args.output}: {series['unique_id'].nunique()} series, {len(series)} rows")
     return 0

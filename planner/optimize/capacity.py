@@ -12,6 +12,7 @@ procurement.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from planner.exceptions import InputError
 from planner.optimize import lp
 from planner.optimize.aggregate import Cells, aggregate, reservation_window, route_coefficients
 from planner.optimize.problem import PlanProblem, load_problem
+from planner.outputs import write_folder
 
 __all__ = ["Plan", "plan", "compare_plans"]
 
@@ -88,14 +90,20 @@ class Plan:
         """The plan's tables by name (e.g. for :meth:`planner.store.Store.save_snapshot`)."""
         return {name: getattr(self, name) for name in self.TABLES}
 
-    def to_dir(self, path: str | Path) -> Path:
-        """Write every table as CSV and ``summary.json`` into ``path`` (created); return it."""
-        out = Path(path)
-        out.mkdir(parents=True, exist_ok=True)
-        for name, table in self.tables().items():
-            table.to_csv(out / f"{name}.csv", index=False)
-        (out / "summary.json").write_text(json.dumps(self.summary, indent=2, default=str) + "\n", encoding="utf-8")
-        return out
+    def to_dir(self, path: str | Path, command: str = "Plan.to_dir", inputs: Sequence[str | Path] = (),
+               option: str = "--output") -> Path:
+        """Write every table as CSV and ``summary.json`` into the folder ``path``; return it.
+
+        The folder is written as a whole with :func:`planner.outputs.write_folder`: it must be new,
+        empty or written by planner before (a folder of other files, or holding one of ``inputs``,
+        is refused with :class:`planner.exceptions.PathError`); ``command`` is recorded in its marker.
+        """
+        with write_folder(path, command, inputs, option) as out:
+            for name, table in self.tables().items():
+                table.to_csv(out / f"{name}.csv", index=False)
+            (out / "summary.json").write_text(json.dumps(self.summary, indent=2, default=str) + "\n",
+                                              encoding="utf-8")
+        return Path(path)
 
     def save(self, store, label: str = "", replace: bool = True) -> int:
         """Save the plan as a ``plan`` snapshot in a :class:`planner.store.Store`; return its id."""

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from planner.exceptions import ForecastError, InputError
+from planner.outputs import check_folder, claim_folder
 from planner.store import Batch, Store
 from planner.usage import detect_format, read_usage, to_series
 from planner.usage._io import file_digest
@@ -148,10 +149,16 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
     4. render ``monthly_forecast`` and, when the store holds GPU demand (``gpu_hours`` or
        ``node_hours``), ``commitment_comparison`` on it into ``<output_dir>/<month>/``.
 
+    Nothing is ingested before every usage file has been read; a store that does not exist is
+    created only when ``usage_files`` are given, and removed again when the run fails before its
+    reports are rendered. ``<output_dir>/<month>/`` must be new, empty or written by planner before
+    (:mod:`planner.outputs`).
+
     Raises
     ------
     InputError
-        Bad month, unreadable usage, no usage before the end of the month.
+        Bad month, unreadable usage, no usage before the end of the month, a store that does not
+        exist (without ``usage_files``), an output folder holding files planner did not write.
     ReportError
         A report notebook failed (its executed copy is written).
     """
@@ -159,14 +166,18 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
 
     start, end = month_bounds(month)
     run = MonthlyRun(month)
-    store = Store(store_path or None)
-    try:
-        if usage_files:
-            batches = []
-            for f in usage_files:
-                fmt = detect_format(str(f))
-                usage = read_usage(str(f), format=fmt)
-                batches.append(Batch(usage, file_digest(str(f)), str(f), fmt))
+    month_dir = Path(output_dir) / month
+    reports = [f"{n}.{ext}" for n in ("monthly_forecast", "capacity_plan", "commitment_comparison")
+               for ext in ("ipynb", "html")]
+    check_folder(month_dir, option="--output-dir", names=[*reports, *(["plan"] if plan_config else [])])
+    if plan_config:
+        check_folder(month_dir / "plan", inputs=[plan_config], option="--output-dir")
+    batches = []
+    for f in usage_files:  # read and validate every file before the store is touched
+        fmt = detect_format(str(f))
+        batches.append(Batch(read_usage(str(f), format=fmt), file_digest(str(f)), str(f), fmt))
+    with Store(store_path or None, create=bool(usage_files)) as store:
+        if batches:
             run.ingested_rows = store.ingest(batches).rows_added
         store_file = str(store.path)
         usage = store.usage(end=end, metrics=list(metrics), sources=list(sources) or None)
@@ -186,9 +197,9 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
 
             capacity_plan = plan(plan_config)
             run.snapshots["plan"] = capacity_plan.save(store, label=month)
-            plan_dir = capacity_plan.to_dir(Path(output_dir) / month / "plan")
-    finally:
-        store.close()
+            claim_folder(month_dir, "planner monthly", ["plan"])
+            plan_dir = capacity_plan.to_dir(month_dir / "plan", "planner monthly", inputs=[plan_config],
+                                            option="--output-dir")
     params = {"store_path": store_file, "metrics": list(metrics), "by": list(by), "freq": freq,
               "horizon": h, "max_series": max_series, "month": month, "sources": list(sources),
               "forecast_snapshot": run.snapshots["forecast"], **(report_parameters or {})}

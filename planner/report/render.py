@@ -23,6 +23,7 @@ from pathlib import Path
 
 import planner
 from planner.exceptions import ReportError
+from planner.outputs import check_folder, claim_folder, safe_component, write_file
 from planner.report.notebooks import coerce_parameters, notebook_path
 
 __all__ = ["Report", "render_report", "to_html"]
@@ -72,7 +73,9 @@ def render_report(
     output_dir : str or pathlib.Path
         Folder receiving the dated folder.
     date : str, optional
-        Name of the dated folder; default today's UTC date ``YYYY-MM-DD``.
+        Name of the dated folder (one folder name, e.g. ``2025-01-31``); default today's UTC date
+        ``YYYY-MM-DD``. The folder must be new, empty or written by planner before
+        (:mod:`planner.outputs`); other files in it are left alone.
     timeout : int
         Limit per cell [s].
 
@@ -84,31 +87,35 @@ def render_report(
     Raises
     ------
     InputError
-        Unknown notebook or parameter, or a value of the wrong type (nothing is written).
+        Unknown notebook or parameter, or a value of the wrong type; a ``date`` that is not one
+        folder name, or a dated folder holding files planner did not write (nothing is written).
     ReportError
         The notebook failed: its executed copy, showing the error, is still written to
         ``<name>.ipynb`` (and ``<name>.html``) and the message names the failing cell.
     """
     source = notebook_path(name)
     params = coerce_parameters(name, dict(parameters or {}))
-    folder = Path(output_dir) / (date or datetime.now(UTC).strftime("%Y-%m-%d"))
+    folder = Path(output_dir) / safe_component(date or datetime.now(UTC).strftime("%Y-%m-%d"))
+    names = [f"{source.stem}.ipynb", f"{source.stem}.html"]
+    check_folder(folder, inputs=[source], option="--output-dir", names=names)  # before the notebook runs
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="planner-report-") as tmp:
         tmp_path = Path(tmp)
-        executed = tmp_path / f"{source.stem}.ipynb"
+        executed = tmp_path / names[0]
         workdir = tmp_path / "cwd"
         workdir.mkdir()
         error = _execute(source, executed, params, workdir, timeout)
-        html = tmp_path / f"{source.stem}.html"
+        html = tmp_path / names[1]
         if executed.is_file():
             html.write_text(to_html(executed), encoding="utf-8")
-        folder.mkdir(parents=True, exist_ok=True)
+        made = [m for m in (executed, html) if m.is_file()]
         targets = []
-        for made in (executed, html):
-            if made.is_file():
-                target = folder / made.name
-                shutil.move(str(made), str(target))
-                targets.append(target)
+        if made:
+            claim_folder(folder, "planner report", [m.name for m in made], inputs=[source], option="--output-dir")
+        for m in made:
+            with write_file(folder / m.name, option="--output-dir") as part:
+                shutil.copyfile(m, part)
+            targets.append(folder / m.name)
     if error is not None:
         where = f"; executed copy in {targets[0]}" if targets else ""
         raise ReportError(f"{source.stem}: {error}{where}")
