@@ -198,7 +198,7 @@ def test_bad_inputs_name_what_is_wrong():
         plan(_problem(demand.assign(output_tokens=[1.0, 2.0, -1.0] + [1.0] * 45), [_selfhost()]))
     with pytest.raises(InputError, match="closer than freq 'D'"):
         plan(_problem(demand, [_selfhost()], freq="D"))  # hourly rows declared daily would inflate hours 24x
-    with pytest.raises(InputError, match="block: 'fortnightly' is not a pandas frequency"):
+    with pytest.raises(InputError, match="block 'fortnightly': not a pandas frequency; use h, D, W-MON, MS, QS"):
         plan(_problem(demand, [_selfhost()], block="fortnightly"))
     with pytest.raises(InputError, match="slices must be >= 1"):
         plan(_problem(demand, [_selfhost()]), slices=0)

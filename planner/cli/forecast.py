@@ -37,14 +37,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from planner.forecast import Forecaster
-    from planner.usage._io import read_frame
+    from planner.usage import read_series
+    from planner.usage._io import check_freq
 
     if args.horizon < 1:
         raise InputError(f"--horizon must be >= 1, got {args.horizon}")
+    check_freq(args.freq, "--freq")
     levels = sorted(set(args.level or [80, 95]))
-    frame = read_frame(args.input)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        frame = read_series(args.input)
         result = Forecaster(h=args.horizon, level=levels, progress=True).fit(frame, args.freq, what=args.input) \
             .predict(args.horizon)
     for w in caught:

@@ -8,6 +8,7 @@ from planner.cli._common import add_store_option, atomic_path, print_table
 from planner.exceptions import InputError
 from planner.store import Store
 from planner.usage import summarize, to_series
+from planner.usage._io import check_freq
 
 __all__ = ["register"]
 
@@ -56,6 +57,7 @@ def _summary(args: argparse.Namespace) -> int:
 
 
 def _series(args: argparse.Namespace) -> int:
+    check_freq(args.freq, "--freq")
     series = to_series(_load(args, args.metric), args.metric, by=_split(args.by), freq=args.freq)
     with atomic_path(args.output) as tmp:
         series.to_csv(tmp, index=False)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from planner.exceptions import ForecastError, InputError
 from planner.store import Batch, Store
-from planner.usage import detect_format, read_usage, to_series
+from planner.usage import read_usage, to_series
 from planner.usage._io import file_digest
 
 __all__ = ["load_usage", "usage_series", "forecast_tables", "latest_snapshot", "month_bounds",
@@ -159,14 +159,13 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
 
     start, end = month_bounds(month)
     run = MonthlyRun(month)
+    batches = []
+    for f in usage_files:  # read (and refuse) every file before the store is opened or created
+        usage = read_usage(str(f))
+        batches.append(Batch(usage, file_digest(str(f)), str(f), usage.attrs["format"]))
     store = Store(store_path or None)
     try:
-        if usage_files:
-            batches = []
-            for f in usage_files:
-                fmt = detect_format(str(f))
-                usage = read_usage(str(f), format=fmt)
-                batches.append(Batch(usage, file_digest(str(f)), str(f), fmt))
+        if batches:
             run.ingested_rows = store.ingest(batches).rows_added
         store_file = str(store.path)
         usage = store.usage(end=end, metrics=list(metrics), sources=list(sources) or None)
