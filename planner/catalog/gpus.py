@@ -114,8 +114,6 @@ def import_skypilot(vms_csv: str | Path, cloud: str) -> pd.DataFrame:
         Rows in the :func:`load_gpus` form.
     """
     path = Path(vms_csv)
-    if not path.is_file():
-        raise CatalogError(f"{path}: no such file")
     frame = read_csv(path, ["InstanceType", "AcceleratorName", "AcceleratorCount", "Price", "Region", "SpotPrice"],
                      ["AcceleratorCount", "Price", "SpotPrice"], label="SkyPilot")
     is_gpu = frame["AcceleratorName"].notna() & (frame["AcceleratorCount"] > 0)

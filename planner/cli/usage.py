@@ -7,7 +7,7 @@ import argparse
 from planner.cli._common import add_store_option, atomic_path, print_table
 from planner.exceptions import InputError
 from planner.store import Store
-from planner.usage import summarize, to_series
+from planner.usage import METRICS, summarize, to_series
 from planner.usage._io import check_freq
 
 __all__ = ["register"]
@@ -58,6 +58,9 @@ def _summary(args: argparse.Namespace) -> int:
 
 def _series(args: argparse.Namespace) -> int:
     check_freq(args.freq, "--freq")
+    unknown = [m for m in args.metric if m not in METRICS]
+    if unknown:
+        raise InputError(f"--metric: unknown metric(s) {unknown}; expected some of {', '.join(METRICS)}")
     series = to_series(_load(args, args.metric), args.metric, by=_split(args.by), freq=args.freq)
     with atomic_path(args.output) as tmp:
         series.to_csv(tmp, index=False)

@@ -16,6 +16,7 @@ import csv
 import gzip
 import io
 import json
+import re
 import warnings
 import zlib
 from collections.abc import Iterable
@@ -224,6 +225,11 @@ def _read_csv(path: Path, fk: FileKind) -> pd.DataFrame:
         raise InputError(f"{path}: {_long_row(path, fk, len(header))} has more fields than the header's "
                          f"{len(header)} columns; check the delimiter and the quoting") from None
     except (ValueError, pd.errors.ParserError, csv.Error) as exc:
+        fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if fields:
+            want, line, saw = (int(g) for g in fields.groups())
+            raise InputError(f"{path}: row {line - 1} has {saw} fields, more than the header's {want} columns; "
+                             "check the delimiter and the quoting") from None
         raise InputError(f"{path}: cannot be read as CSV: {' '.join(str(exc).split())[:200]}") from None
 
 
