@@ -378,3 +378,12 @@ def test_summary_by_metric_is_the_metric_key(samples):
     pd.testing.assert_frame_equal(summarize(usage, by=["product", "metric"]), summarize(usage, by=["product"]))
     with pytest.raises(InputError, match=r"by 'teem': not a usage dimension \(did you mean 'team'\?\)"):
         summarize(usage, by=["teem"])
+
+
+def test_json_lines_with_a_long_first_record(tmp_path):
+    rows = _spend_rows()
+    rows[0]["messages"] = "x" * 100_000  # longer than the head the format is told from
+    path = tmp_path / "spend.json"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    assert detect_format(path) == "litellm"
+    assert _total(read_usage(path), "input_tokens") == 400

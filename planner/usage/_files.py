@@ -35,7 +35,7 @@ KIND_LABELS: dict[str, str] = {
 }
 #: Cell texts read as empty: FOCUS exports write ``null`` for a null value.
 NULLS = ["", "null", "NULL"]
-_SUFFIX_KIND = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
+_SUFFIX_KIND = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet",
                 ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _HEAD = 1 << 16
 
@@ -271,6 +271,14 @@ def _read_parquet(path: Path, fk: FileKind) -> pd.DataFrame:
 
 def _read_json(path: Path, fk: FileKind) -> pd.DataFrame:
     text = _text(path, fk)
+    if fk.kind == "json":
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            if exc.msg != "Extra data" or not text.lstrip().startswith("{"):  # else: one object per line,
+                # the first line longer than the sniffed head
+                raise InputError(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+            fk = FileKind("jsonl", fk.gzip, fk.encoding)
     if fk.kind == "jsonl":
         records = []
         for i, line in enumerate(text.splitlines(), 1):
@@ -284,10 +292,6 @@ def _read_json(path: Path, fk: FileKind) -> pd.DataFrame:
                 raise InputError(f"{path}: line {i} is a JSON {type(item).__name__}, expected an object per line")
             records.append(item)
     else:
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise InputError(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
         if isinstance(data, dict):
             data = next((v for v in data.values() if isinstance(v, list)), [data])
         bad = next((i for i, item in enumerate(data) if not isinstance(item, dict)), None)
