@@ -1,7 +1,13 @@
-"""Reading a YAML file that must hold a mapping, with one-line errors naming the file."""
+"""Reading a YAML file that must hold a mapping, with one-line errors naming the file.
+
+Only plain YAML is read (``yaml.SafeLoader``: a ``!!python/object`` tag is an error), and a
+document whose aliases would expand to more than :data:`MAX_NODES` values (a "billion laughs"
+alias bomb) is refused before anything walks it.
+"""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -10,7 +16,40 @@ import yaml
 
 from planner.exceptions import InputError
 
-__all__ = ["load_mapping", "check_schema"]
+__all__ = ["load_mapping", "check_schema", "MAX_NODES"]
+
+#: Most values (scalars, lists, mappings) a configuration may hold once aliases are expanded.
+MAX_NODES = 100_000
+
+
+class _AliasBomb(yaml.YAMLError):
+    pass
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that counts the values a document expands to (aliases included) before
+    constructing it, in time linear in the document's size."""
+
+    def compose_document(self):  # noqa: ANN201 (PyYAML's signature)
+        node = super().compose_document()
+        sizes: dict[int, int] = {}
+
+        def size(n: yaml.Node) -> int:
+            if id(n) in sizes:
+                return sizes[id(n)]
+            sizes[id(n)] = 1  # a recursive alias counts once
+            if isinstance(n, yaml.SequenceNode):
+                total = 1 + sum(size(c) for c in n.value)
+            elif isinstance(n, yaml.MappingNode):
+                total = 1 + sum(size(k) + size(v) for k, v in n.value)
+            else:
+                total = 1
+            sizes[id(n)] = min(total, MAX_NODES + 1)
+            return sizes[id(n)]
+
+        if node is not None and size(node) > MAX_NODES:
+            raise _AliasBomb(f"its aliases expand to more than {MAX_NODES:,} values (an alias bomb?)")
+        return node
 
 
 def load_mapping(path: str | Path, what: str, error: type[InputError] = InputError) -> dict:
@@ -18,11 +57,20 @@ def load_mapping(path: str | Path, what: str, error: type[InputError] = InputErr
     not YAML, or not a mapping at the top level (``what`` names the expected content)."""
     try:
         with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            data = yaml.load(fh, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+    except IsADirectoryError:
+        raise error(f"{path}: is a directory, expected a YAML file") from None
     except OSError as exc:
         raise error(f"{path}: cannot read the {what}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start:exc.start + 1].hex()} cannot be "
+                    "decoded); save it as UTF-8") from None
+    except _AliasBomb as exc:
+        raise error(f"{path}: refused: {exc}") from None
     except yaml.YAMLError as exc:
         raise error(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
+    except RecursionError:
+        raise error(f"{path}: refused: nested too deeply") from None
     if not isinstance(data, dict):
         raise error(f"{path}: expected a mapping of {what} keys at the top level")
     return data
@@ -44,7 +92,9 @@ def check_schema(value: Any, schema: Any, file: str, where: str, error: type[Inp
                 check_schema(sub, schema["*"], file, path, error)
                 continue
             if key not in schema:
-                raise error(f"{file}: unknown key {path}; expected one of {sorted(schema)}")
+                near = difflib.get_close_matches(str(key), [str(k) for k in schema], n=1, cutoff=0.6)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                raise error(f"{file}: unknown key {path}{hint}; expected one of {sorted(schema)}")
             check_schema(sub, schema[key], file, path, error)
     elif isinstance(schema, list):
         if not isinstance(value, list) or not value:

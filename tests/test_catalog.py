@@ -100,7 +100,7 @@ def test_skypilot_bad_files(tmp_path):
     with pytest.raises(CatalogError, match=r"vms\.csv: column 'Price' must be a number at row 1 \(found 'cheap'\)"):
         catalog.import_skypilot(bad, "x")
     bad.write_text("InstanceType,AcceleratorName,Price\nx,H100,3\n")
-    with pytest.raises(CatalogError, match=r"missing: \['AcceleratorCount', 'Region', 'SpotPrice'\]"):
+    with pytest.raises(CatalogError, match=r"missing required SkyPilot column 'AcceleratorCount' .* and 2 more \['Region', 'SpotPrice'\]"):
         catalog.import_skypilot(bad, "x")
 
 

@@ -198,7 +198,7 @@ def test_bad_inputs_name_what_is_wrong():
         plan(_problem(demand.assign(output_tokens=[1.0, 2.0, -1.0] + [1.0] * 45), [_selfhost()]))
     with pytest.raises(InputError, match="closer than freq 'D'"):
         plan(_problem(demand, [_selfhost()], freq="D"))  # hourly rows declared daily would inflate hours 24x
-    with pytest.raises(InputError, match="block: 'fortnightly' is not a pandas frequency"):
+    with pytest.raises(InputError, match="block 'fortnightly': not a pandas frequency; use h, D, W-MON, MS, QS"):
         plan(_problem(demand, [_selfhost()], block="fortnightly"))
     with pytest.raises(InputError, match="slices must be >= 1"):
         plan(_problem(demand, [_selfhost()]), slices=0)
@@ -288,3 +288,21 @@ def test_bad_config_exits_2_and_writes_nothing(tmp_path, samples, capsys):
         "name": "x", "tokens_per_request": {"output": 1}, "demand": {"history": "nope.csv"}, "routes": [{"api": "gpt-4o"}]}])
     assert main(["plan", str(missing), "--output", str(out)]) == 2
     assert "nope.csv: no such file" in capsys.readouterr().err and not out.exists()
+
+
+def test_typo_model_is_named_with_its_key_path_before_any_forecast(tmp_path, samples, monkeypatch):
+    """A misspelt model in the second workload is found before the first demand is forecast."""
+    import planner.forecast
+    from planner.optimize.problem import load_problem
+
+    def no_forecast(*args, **kwargs):
+        raise AssertionError("demand was forecast before the configuration's names were checked")
+
+    monkeypatch.setattr(planner.forecast, "forecast", no_forecast)
+    good = {"name": "a", "tokens_per_request": {"input": 10, "output": 1},
+            "demand": {"history": str(samples / "philly_busy_nodes_hourly.csv")}, "routes": [{"api": "gpt-4o"}]}
+    config = _config(tmp_path, samples, workloads=[good, {**good, "name": "b", "routes": [{"api": "gpt-4o-mini"},
+                                                                                             {"api": "gpt-4oo"}]}])
+    with pytest.raises(InputError, match=r"workloads\[1\]\.routes\[1\]\.api: unknown API model 'gpt-4oo' in the "
+                                         r"price catalog; close matches: \['gpt-4o'"):
+        load_problem(config)

@@ -90,7 +90,7 @@ def test_cli_contract(tmp_path, samples, capsys):
     bad.write_text("unique_id,ds,y\na,2025-01-01,1\na,2025-01-02,-3\n")
     assert main(["commit", str(bad), "--horizon", "3", "--freq", "D", "--on-demand-price", "4",
                  "--reserved-price", "2", "--output", str(tmp_path / "none.json")]) == 2
-    assert "bad.csv: column 'y' at row 2 is '-3'" in capsys.readouterr().err and not (tmp_path / "none.json").exists()
+    assert "bad.csv: column 'y' is negative at row 2 (found '-3')" in capsys.readouterr().err and not (tmp_path / "none.json").exists()
 
 
 def test_compare_commitments_on_shared_scenarios(demand):

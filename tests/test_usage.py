@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import warnings
 
@@ -201,7 +202,7 @@ def test_to_series_zero_fill_vs_gaps():
     })
     assert to_series(usage, "requests")["y"].tolist() == [5.0, 0.0, 7.0]
     assert to_series(usage, "requests", fill_value=None)["y"].tolist() == [5.0, 7.0]
-    with pytest.raises(InputError, match="unknown frequency"):
+    with pytest.raises(InputError, match="freq .fortnight.: not a pandas frequency; use h, D, W-MON, MS, QS"):
         to_series(usage, "requests", freq="fortnight")
 
 
@@ -225,7 +226,7 @@ def test_summary_counts_periods(samples):
          r"column 'ContextTokens' is negative at row 2"),
         ("TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:00:00,ten,1\n",
          r"column 'ContextTokens' must be numeric at row 1 \(found 'ten'\)"),
-        ("TIMESTAMP,ContextTokens\n2023-11-16 18:00:00,10\n", r"missing: \['GeneratedTokens'\]"),
+        ("TIMESTAMP,ContextTokens\n2023-11-16 18:00:00,10\n", r"missing required Azure trace column 'GeneratedTokens'"),
         ("TIMESTAMP,ContextTokens,GeneratedTokens\n", r"empty file"),
     ],
 )
@@ -239,7 +240,7 @@ def test_bad_trace_input_names_the_spot(tmp_path, content, pattern):
 def test_wrong_file_type_and_empty(tmp_path):
     path = tmp_path / "usage.xlsx"
     path.write_bytes(b"PK\x03\x04")
-    with pytest.raises(InputError, match=r"wrong file type \.xlsx; expected csv or parquet"):
+    with pytest.raises(InputError, match=r"wrong file type \.xlsx \(a zip archive, e\.g\. an Excel workbook\); expected CSV, Parquet, JSON or JSON lines"):
         read_table(path, time_col="t", metrics={"requests": "r"})
     empty = tmp_path / "e.csv"
     empty.write_text("")
@@ -271,3 +272,118 @@ def test_no_warning_on_clean_input(samples):
         warnings.simplefilter("error")
         read_azure_trace(samples / "azure_llm_2023_code.csv")
     assert np.isfinite(read_focus(samples / "focus" / "multi_model_usage.csv")["value"]).all()
+
+
+def _focus_sample(tmp_path, samples, rename=None, drop=None):
+    raw = pd.read_csv(samples / "focus" / "multi_model_usage.csv", dtype=str, keep_default_na=False)
+    path = tmp_path / "focus.csv"
+    raw.rename(columns=rename or {}).drop(columns=drop or []).to_csv(path, index=False)
+    return raw, path
+
+
+def test_focus_misspelt_quantity_is_named_not_dropped(tmp_path, samples):
+    """The real sample with one column misspelt used to lose all its tokens without a word."""
+    raw, path = _focus_sample(tmp_path, samples, rename={"ConsumedQuantity": "ConsumedQuantiy"})
+    with pytest.raises(InputError, match=r"missing required FOCUS column 'ConsumedQuantity' \(found 'ConsumedQuantiy'\)"):
+        read_usage(path)
+    usage = read_usage(samples / "focus" / "multi_model_usage.csv")
+    qty = raw["ConsumedQuantity"].astype(float)
+    output = raw["SkuPriceDetails"].str.contains('"TokenDirection":"Output"')
+    assert _total(usage, "output_tokens") == qty[output].sum() == 2_500_000
+    inputs = sum(_total(usage, m) for m in ("input_tokens", "cached_input_tokens", "cache_write_tokens"))
+    assert inputs == qty[~output].sum() == 13_000_000
+    assert usage.attrs["rows_read"] == len(raw) and usage.attrs["rows_skipped"] == {}
+
+
+def test_focus_missing_required_column_is_named(tmp_path, samples):
+    _, path = _focus_sample(tmp_path, samples, drop=["EffectiveCost"])
+    with pytest.raises(InputError, match=r"focus\.csv: missing required FOCUS column 'EffectiveCost'"):
+        read_usage(path)
+
+
+def test_focus_rows_without_usage_are_counted(samples):
+    with pytest.warns(PlannerWarning, match=r"2 of 2 rows carry cost only \(no token or GPU usage\): "
+                                            r"1 Usage in 'Hour' without a GPU, 1 Usage without a ConsumedUnit"):
+        usage = read_usage(samples / "focus" / "commitment_discount_usage_scenario_3.csv")
+    assert usage.attrs["rows_skipped"] == {"Usage in 'Hour' without a GPU": 1, "Usage without a ConsumedUnit": 1}
+    assert _total(usage, "cost_usd") == pytest.approx(1.0)  # 0.75 + 0.25: their cost still counts
+
+
+def _spend_rows():
+    return [{"request_id": "a", "startTime": "2025-01-01T10:00:00Z", "model": "gpt-4o", "prompt_tokens": 100,
+             "completion_tokens": 10, "spend": 0.5},
+            {"request_id": "b", "startTime": "2025-01-01T11:00:00Z", "model": "gpt-4o", "prompt_tokens": 300,
+             "completion_tokens": 30, "spend": 1.5}]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "fmt"),
+    [
+        ("spend.json", json.dumps(_spend_rows(), indent=2).encode(), "litellm"),
+        ("spend.json", "\n".join(json.dumps(r) for r in _spend_rows()).encode(), "litellm"),
+        ("spend.log", gzip.compress(json.dumps(_spend_rows()).encode()), "litellm"),
+        ("trace.csv", "\ufeffTIMESTAMP,ContextTokens,GeneratedTokens\r\n2023-11-16 18:00:00,10,1\r\n".encode(), "azure"),
+        ("trace.csv.gz", gzip.compress(b"TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:00:00,10,1\n"), "azure"),
+        ("trace.txt", "TIMESTAMP\tContextTokens\tGeneratedTokens\n2023-11-16 18:00:00\t10\t1\n".encode("utf-16"),
+         "azure"),
+    ],
+    ids=["json-array-pretty", "json-lines", "gzip-json-no-suffix", "bom-crlf-csv", "gzip-csv", "utf16-tsv"],
+)
+def test_format_is_told_by_content(tmp_path, name, content, fmt):
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert detect_format(path) == fmt
+    usage = read_usage(path)
+    assert usage.attrs["format"] == fmt
+    tokens = 400 if fmt == "litellm" else 10
+    assert _total(usage, "input_tokens") == tokens
+
+
+def test_parquet_named_file_holding_csv_is_read_with_a_warning(tmp_path):
+    path = tmp_path / "trace.parquet"
+    path.write_text("TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:00:00,10,1\n")
+    with pytest.warns(PlannerWarning, match=r"named \.parquet but holds CSV"):
+        assert _total(read_usage(path), "requests") == 1
+
+
+def test_unrecognised_format_lists_the_formats_and_the_flag(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("day,tok\n2025-01-01,5\n")
+    with pytest.raises(InputError) as err:
+        read_usage(path)
+    message = str(err.value)
+    for text in ("not a recognised usage format", "azure (TIMESTAMP, ContextTokens, GeneratedTokens)",
+                 "litellm (startTime, prompt_tokens, completion_tokens)", "--format {azure,mooncake,focus,litellm,nixtla}"):
+        assert text in message
+
+
+def test_zero_byte_and_directory_say_what_they_are(tmp_path):
+    empty = tmp_path / "e.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(InputError, match=r"e\.csv: empty file \(0 bytes\)"):
+        detect_format(empty)
+    with pytest.raises(InputError, match="is a directory, expected a file"):
+        read_usage(tmp_path)
+
+
+def test_mooncake_without_start_asks_for_it(tmp_path):
+    path = tmp_path / "trace.jsonl"
+    path.write_text('{"timestamp": 0, "input_length": 10, "output_length": 1}\n')
+    with pytest.raises(InputError, match=r"give a start timestamp \(start=\.\.\. / --start\)"):
+        read_usage(path)
+
+
+def test_summary_by_metric_is_the_metric_key(samples):
+    usage = read_azure_trace(samples / "azure_llm_2023_code.csv")
+    pd.testing.assert_frame_equal(summarize(usage, by=["product", "metric"]), summarize(usage, by=["product"]))
+    with pytest.raises(InputError, match=r"by 'teem': not a usage dimension \(did you mean 'team'\?\)"):
+        summarize(usage, by=["teem"])
+
+
+def test_json_lines_with_a_long_first_record(tmp_path):
+    rows = _spend_rows()
+    rows[0]["messages"] = "x" * 100_000  # longer than the head the format is told from
+    path = tmp_path / "spend.json"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    assert detect_format(path) == "litellm"
+    assert _total(read_usage(path), "input_tokens") == 400

@@ -37,25 +37,38 @@ def resolve(name: str, path: str | Path | None = None) -> Path:
     return Path(str(resources.files("planner.catalog") / "data" / name))
 
 
-def read_csv(path: Path, required: list[str], numeric: list[str]) -> pd.DataFrame:
+def read_csv(path: Path, required: list[str], numeric: list[str], label: str = "catalog") -> pd.DataFrame:
     """Read a catalog CSV (``#`` comment lines allowed), checking columns and numbers.
 
-    Raises :class:`CatalogError` naming the file, the column and the 1-based data row.
+    The file's kind, encoding and compression are told from its content as for usage files
+    (:func:`planner.usage._files.sniff`). Raises :class:`CatalogError` naming the file, the
+    column and the 1-based data row.
     """
+    from planner.exceptions import InputError
+    from planner.usage._io import require_columns, sniff
+
     try:
-        frame = pd.read_csv(path, comment="#", dtype=str, keep_default_na=False, na_values=[""])
+        fk = sniff(path, ("csv",))
+        if fk.kind != "csv":
+            raise CatalogError(f"{path}: wrong file type: the content is {fk.label}; expected CSV")
+        frame = pd.read_csv(path, comment="#", dtype=str, keep_default_na=False, na_values=[""],
+                            encoding=fk.encoding, compression="gzip" if fk.gzip else None)
+        frame.columns = [str(c).strip() for c in frame.columns]
+        require_columns(frame, required, str(path), label=label)
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start:exc.start + 1].hex()} cannot be "
+                           "decoded; is it latin-1 or Windows-1252?); save it as UTF-8") from None
     except (OSError, ValueError, pd.errors.ParserError) as exc:
+        if isinstance(exc, InputError):
+            raise CatalogError(str(exc)) from None
         raise CatalogError(f"{path}: cannot be read as CSV: {' '.join(str(exc).split())[:200]}") from None
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise CatalogError(f"{path}: the following columns are missing: {missing}")
     if frame.empty:
         raise CatalogError(f"{path}: no rows")
     for col in numeric:
         if col not in frame.columns:
             continue
         values = pd.to_numeric(frame[col], errors="coerce")
-        bad = values.isna() & frame[col].notna()
+        bad = (values.isna() & frame[col].notna()) | values.isin([float("inf"), float("-inf")])
         if bad.any():
             row = int(bad.to_numpy().nonzero()[0][0]) + 1
             raise CatalogError(f"{path}: column {col!r} must be a number at row {row} (found {frame[col][bad].iloc[0]!r})")

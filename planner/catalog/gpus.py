@@ -95,7 +95,8 @@ def import_skypilot(vms_csv: str | Path, cloud: str) -> pd.DataFrame:
     """Turn a SkyPilot catalog v8 ``vms.csv`` into GPU offerings.
 
     Each GPU instance type becomes one row with the median on-demand and spot price across the
-    regions listed, divided by the GPUs per instance; CPU-only rows are skipped. Reserved prices
+    regions listed, divided by the GPUs per instance; CPU-only rows and instance types with no
+    on-demand price are left out and counted in ``attrs["rows_skipped"]`` of the result. Reserved prices
     use :data:`DEFAULT_RESERVED_DISCOUNT` and spot rows the default availability (0.5) and
     interruption (0.2) assumptions; the ``source`` column says so.
 
@@ -113,11 +114,10 @@ def import_skypilot(vms_csv: str | Path, cloud: str) -> pd.DataFrame:
         Rows in the :func:`load_gpus` form.
     """
     path = Path(vms_csv)
-    if not path.is_file():
-        raise CatalogError(f"{path}: no such file")
     frame = read_csv(path, ["InstanceType", "AcceleratorName", "AcceleratorCount", "Price", "Region", "SpotPrice"],
-                     ["AcceleratorCount", "Price", "SpotPrice"])
-    gpu = frame[frame["AcceleratorName"].notna() & (frame["AcceleratorCount"] > 0)].copy()
+                     ["AcceleratorCount", "Price", "SpotPrice"], label="SkyPilot")
+    is_gpu = frame["AcceleratorName"].notna() & (frame["AcceleratorCount"] > 0)
+    gpu = frame[is_gpu].copy()
     if gpu.empty:
         raise CatalogError(f"{path}: no GPU rows (AcceleratorName and AcceleratorCount are empty everywhere)")
     if gpu["Price"].isna().all():
@@ -143,6 +143,13 @@ def import_skypilot(vms_csv: str | Path, cloud: str) -> pd.DataFrame:
         f"SkyPilot catalog v8 import of {path.name} ({n} regions); reserved = default discounts, spot = default assumptions"
         for n in grouped["regions"]
     ]
-    out = out.dropna(subset=["on_demand_usd_per_gpu_hour"])
-    return out[GPU_COLUMNS].sort_values(["gpu_type", "instance_type"]).reset_index(drop=True)
+    unpriced = out["on_demand_usd_per_gpu_hour"].isna()
+    out = out[~unpriced][GPU_COLUMNS].sort_values(["gpu_type", "instance_type"]).reset_index(drop=True)
+    out.attrs["rows_read"] = len(frame)
+    out.attrs["rows_skipped"] = {k: int(v) for k, v in {
+        "CPU-only rows": (~is_gpu).sum(),
+        "GPU rows of instance types with no on-demand price in any region":
+            gpu["InstanceType"].isin(grouped.loc[unpriced.to_numpy(), "InstanceType"]).sum(),
+    }.items() if v}
+    return out
 

@@ -72,5 +72,8 @@ def _import(args: argparse.Namespace) -> int:
     with write_file(target, [args.file], option="--catalog-dir") as tmp:
         merged.to_csv(tmp, index=False)
     replaced = len(current) - len(kept)
-    print(f"{target}: {len(new)} {args.cloud} offerings imported ({replaced} replaced), {len(merged)} in all")
+    skipped = new.attrs.get("rows_skipped", {})
+    left_out = f"; of {new.attrs.get('rows_read', 0):,} rows read, left out: " + \
+        ", ".join(f"{n:,} {kind}" for kind, n in skipped.items()) if skipped else ""
+    print(f"{target}: {len(new)} {args.cloud} offerings imported ({replaced} replaced), {len(merged)} in all{left_out}")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import warnings
 
@@ -54,14 +55,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     from planner.optimize import plan_single_pool
     from planner.optimize.demand_scenarios import build_scenarios
-    from planner.usage._io import read_frame
+    from planner.usage import read_series
+    from planner.usage._io import check_freq
 
     if args.horizon < 1 or args.scenarios < 2:
         raise InputError("--horizon must be >= 1 and --scenarios >= 2")
+    check_freq(args.freq, "--freq")
+    for flag, price in (("--on-demand-price", args.on_demand_price), ("--reserved-price", args.reserved_price),
+                        ("--spot-price", args.spot_price)):
+        if price is not None and not (math.isfinite(price) and price >= 0):
+            raise InputError(f"{flag} {price:g}: expected a finite price >= 0 [USD per unit and period]")
     if args.spot_max_share and args.spot_price is None:
         raise InputError("--spot-max-share needs --spot-price")
     check_file(args.output, [args.history])
-    raw = read_frame(args.history)
+    raw = read_series(args.history, nonnegative=True, missing="error")
     if "unique_id" in raw.columns and raw["unique_id"].nunique() > 1:
         print(f"planner commit: note: adding up {raw['unique_id'].nunique()} series into one pool", file=sys.stderr)
     with warnings.catch_warnings(record=True) as caught:

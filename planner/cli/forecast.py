@@ -39,10 +39,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from planner.forecast import Forecaster
-    from planner.usage._io import read_frame
+    from planner.usage import read_series
+    from planner.usage._io import check_freq
 
     if args.horizon < 1:
         raise InputError(f"--horizon must be >= 1, got {args.horizon}")
+    check_freq(args.freq, "--freq")
     levels = sorted(set(args.level or [80, 95]))
     inputs = [args.input, *([store_path(args)] if args.save else [])]
     if args.save:
@@ -51,9 +53,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.backtest:
         if check_file(args.backtest, inputs, option="--backtest").resolve() == Path(args.output).resolve():
             raise PathError(f"--backtest {args.backtest}: is also the --output file; give each its own file")
-    frame = read_frame(args.input)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        frame = read_series(args.input)
         result = Forecaster(h=args.horizon, level=levels, progress=True).fit(frame, args.freq, what=args.input) \
             .predict(args.horizon)
     for w in caught:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import inspect
 import sys
+import warnings
 from pathlib import Path
 
 from tqdm import tqdm
@@ -14,8 +14,8 @@ from planner.cli._common import add_store_option, parse_pairs, store_path
 from planner.exceptions import InputError
 from planner.outputs import check_file
 from planner.store import Batch, Store
-from planner.usage import FORMATS, detect_format
-from planner.usage._io import file_digest
+from planner.usage import FORMATS, read_usage
+from planner.usage._io import check_freq, file_digest
 
 __all__ = ["register"]
 
@@ -83,28 +83,28 @@ def _read_mapping(path: str) -> dict:
 
 
 def _run(args: argparse.Namespace) -> int:
+    check_freq(args.freq, "--freq")
     opts = _options(args)
     fmt = opts.pop("format", args.format) if args.format == "auto" else args.format
+    if fmt not in ("auto", *FORMATS):
+        raise InputError(f"{args.mapping}: format: {fmt!r} is not one of auto, {', '.join(FORMATS)}")
     if not args.dry_run:
         check_file(store_path(args), args.files, option="--store", example="planner.duckdb")
     batches = []
     for path in tqdm(args.files, desc="reading", unit="file", file=sys.stderr, disable=None, leave=False):
-        name = detect_format(path) if fmt == "auto" else fmt
-        reader = FORMATS[name]
-        params = inspect.signature(reader).parameters
-        unused = sorted(k for k in opts if k not in params)
-        if unused:
-            raise InputError(f"{path}: option(s) {unused} do not apply to the {name} format")
-        if name == "table" and "metrics" not in opts:
-            raise InputError(
-                f"{path}: not a recognised usage format; give --mapping FILE or --time-col and "
-                "--metric-col METRIC=COLUMN"
-            )
-        if name == "nixtla" and "metric" not in opts:
-            raise InputError(f"{path}: Nixtla long format: say what y measures with --metric (e.g. gpu_hours)")
-        usage = reader(path, **opts)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            usage = read_usage(path, fmt, **opts)
+        for w in caught:
+            if issubclass(w.category, UserWarning):
+                print(f"planner ingest: warning: {' '.join(str(w.message).split())}", file=sys.stderr)
+        name = usage.attrs.get("format", fmt)
         batches.append(Batch(usage, file_digest(path), str(Path(path)), name))
-        print(f"read {path} ({name}): {len(usage)} rows, {usage['ts'].min()} .. {usage['ts'].max()}")
+        read = usage.attrs.get("rows_read")
+        skipped = sum(usage.attrs.get("rows_skipped", {}).values())
+        rows = f"{read:,} file row{'s' * (read != 1)}{f' ({skipped:,} without usage, see warning)' if skipped else ''}" \
+            " -> " if read is not None else ""
+        print(f"read {path} ({name}): {rows}{len(usage):,} usage rows, {usage['ts'].min()} .. {usage['ts'].max()}")
     if args.dry_run:
         print("dry run: nothing written")
         return 0

@@ -37,7 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from planner.report.monthly import run_monthly
+    from planner.usage._io import check_freq
 
+    check_freq(args.freq, "--freq")
     run = run_monthly(
         args.month, usage_files=args.usage, store_path=args.store or "", output_dir=args.output_dir,
         metrics=args.metric or ["output_tokens"], by=[b.strip() for b in args.by.split(",") if b.strip()],

@@ -8,7 +8,8 @@ from planner.cli._common import add_store_option, print_table, store_path
 from planner.exceptions import InputError
 from planner.outputs import check_file, write_file
 from planner.store import Store
-from planner.usage import summarize, to_series
+from planner.usage import METRICS, summarize, to_series
+from planner.usage._io import check_freq
 
 __all__ = ["register"]
 
@@ -57,6 +58,10 @@ def _summary(args: argparse.Namespace) -> int:
 
 
 def _series(args: argparse.Namespace) -> int:
+    check_freq(args.freq, "--freq")
+    unknown = [m for m in args.metric if m not in METRICS]
+    if unknown:
+        raise InputError(f"--metric: unknown metric(s) {unknown}; expected some of {', '.join(METRICS)}")
     check_file(args.output, [store_path(args)])
     series = to_series(_load(args, args.metric), args.metric, by=_split(args.by), freq=args.freq)
     with write_file(args.output, [store_path(args)]) as tmp:

@@ -37,7 +37,8 @@ import numpy as np
 import pandas as pd
 
 from planner._yaml import check_schema, load_mapping
-from planner.exceptions import InputError
+from planner.exceptions import CatalogError, InputError
+from planner.usage._io import FREQ_HINT, close_match
 
 __all__ = ["Pool", "Route", "Workload", "ProvisionedThroughput", "PlanProblem", "load_problem", "TERMS"]
 
@@ -185,6 +186,13 @@ class PlanProblem:
 
     def validate(self) -> PlanProblem:
         """Check prices, shares, names and demand; raise :class:`InputError` naming what is wrong."""
+        self.validate_config()
+        self._validate_demand()
+        return self
+
+    def validate_config(self) -> PlanProblem:
+        """Check everything but the demand (prices, shares, names, frequencies): what
+        :func:`load_problem` checks before it forecasts any demand."""
         at = self.source
         pools = {p.name: p for p in self.pools}
         if len(pools) != len(self.pools):
@@ -250,7 +258,21 @@ class PlanProblem:
             try:
                 to_offset(getattr(self, key))
             except ValueError:
-                raise InputError(f"{at}: {key}: {getattr(self, key)!r} is not a pandas frequency (h, D, W-MON, MS)") from None
+                raise InputError(f"{at}: {key} {getattr(self, key)!r}: not a pandas frequency; {FREQ_HINT}") from None
+        if not 0 < self.cvar_alpha < 1 or not 0 <= self.cvar_weight <= 1:
+            raise InputError(f"{at}: risk: expected 0 < cvar_alpha < 1 and 0 <= cvar_weight <= 1")
+        if self.service_level is not None and not 0 <= self.service_level <= 1:
+            raise InputError(f"{at}: risk.service_level must be a share in [0, 1]")
+        if self.selfhost_fixed_usd_per_month < 0:
+            raise InputError(f"{at}: selfhost_fixed_usd_per_month must be >= 0")
+        return self
+
+    def _validate_demand(self) -> None:
+        from pandas.tseries.frequencies import to_offset
+
+        at = self.source
+        pools = {p.name: p for p in self.pools}
+        names = [w.name for w in self.workloads]
         need = ["workload", "ds", "scenario", "input_tokens", "cached_input_tokens", "output_tokens"]
         missing = [c for c in need if c not in self.demand.columns]
         if missing:
@@ -282,13 +304,6 @@ class PlanProblem:
                 raise InputError(f"{at}: gpu_demand names pools {sorted(unknown)}; known {sorted(pools)}")
             if (pd.to_numeric(self.gpu_demand["gpus"], errors="coerce").fillna(-1) < 0).any():
                 raise InputError(f"{at}: gpu_demand: column 'gpus' must be a number >= 0 [GPUs]")
-        if not 0 < self.cvar_alpha < 1 or not 0 <= self.cvar_weight <= 1:
-            raise InputError(f"{at}: risk: expected 0 < cvar_alpha < 1 and 0 <= cvar_weight <= 1")
-        if self.service_level is not None and not 0 <= self.service_level <= 1:
-            raise InputError(f"{at}: risk.service_level must be a share in [0, 1]")
-        if self.selfhost_fixed_usd_per_month < 0:
-            raise InputError(f"{at}: selfhost_fixed_usd_per_month must be >= 0")
-        return self
 
 
 # ---------------------------------------------------------------------------------------------
@@ -374,7 +389,7 @@ def load_problem(config: str | Path | Mapping, overrides: Mapping | None = None)
     def scenarios(spec: dict, at: str) -> pd.DataFrame:  # ds, scenario, y
         return _demand_paths(spec, base, file, at, freq, periods, n_scen, seed, series_cache)
 
-    pools, gpu_rows = [], []
+    pools = []
     for i, spec in enumerate(data["pools"]):
         at = f"pools[{i}]"
         if "gpu_type" not in spec:
@@ -397,16 +412,12 @@ def load_problem(config: str | Path | Mapping, overrides: Mapping | None = None)
             else:
                 raise InputError(f"{file}: {at}.reserved_usd_per_gpu_hour: no price for term {t!r}")
         spot = _number(spec.get("spot_usd_per_gpu_hour", offer.get("spot_usd_per_gpu_hour")))
-        pool = Pool(
+        pools.append(Pool(
             gpu_type=offer.get("gpu_type", spec["gpu_type"]), cloud=spec.get("cloud", ""), on_demand=od,
             reserved=reserved, spot=spot,
             spot_max_share=_number(spec.get("spot_max_share", offer.get("spot_availability") if spot is not None else 0), 0.0),
             spot_interruption=_number(spec.get("spot_interruption", offer.get("spot_interruption_rate")), 0.0),
-            max_gpus=spec.get("max_gpus"))
-        pools.append(pool)
-        if "demand" in spec:
-            paths = scenarios(spec["demand"], f"{at}.demand")
-            gpu_rows.append(paths.rename(columns={"y": "gpus"}).assign(pool=pool.name))
+            max_gpus=spec.get("max_gpus")))
     by_type = {}
     for p in pools:
         by_type.setdefault(p.gpu_type.lower(), p.name)
@@ -418,35 +429,44 @@ def load_problem(config: str | Path | Mapping, overrides: Mapping | None = None)
                 raise InputError(f"{file}: provisioned[{i}]: missing key {key}")
         provisioned.append(ProvisionedThroughput(spec["name"], spec["model"], float(spec["tokens_per_minute_per_unit"]),
                                                  float(spec["usd_per_unit_hour"]), spec.get("max_units")))
-    workloads, demand_rows = [], []
+    workloads = []
     for i, spec in enumerate(data["workloads"]):
         at = f"workloads[{i}]"
         for key in ("name", "demand", "tokens_per_request", "routes"):
             if key not in spec:
                 raise InputError(f"{file}: {at}: missing key {key}")
-        routes = tuple(_route(r, f"{file}: {at}.routes[{j}]", by_type, spec["tokens_per_request"])
+        routes = tuple(_route(r, f"{file}: {at}.routes[{j}]", by_type, spec["tokens_per_request"],
+                              [c.name for c in provisioned])
                        for j, r in enumerate(spec["routes"]))
         penalty = None if spec.get("must_serve") else spec.get("unserved_usd_per_million_tokens")
         if penalty is None and not spec.get("must_serve"):
             penalty = UNSERVED_MULTIPLE * _max_route_cost_per_million(routes, spec["tokens_per_request"], pools)
         workloads.append(Workload(spec["name"], routes, {str(k): float(v) for k, v in (spec.get("min_share") or {}).items()},
                                   penalty))
+    risk = data.get("risk") or {}
+    problem = PlanProblem(
+        pools=pools, workloads=workloads, provisioned=provisioned,
+        demand=pd.DataFrame(columns=["workload", "ds", "scenario", "input_tokens", "cached_input_tokens", "output_tokens"]),
+        freq=freq, block=data.get("block", "MS"), terms=terms, charge_full_term=data.get("charge_full_term", False),
+        selfhost_fixed_usd_per_month=float(data.get("selfhost_fixed_usd_per_month", 0.0)),
+        integer=data.get("integer", False), cvar_alpha=float(risk.get("cvar_alpha", 0.9)),
+        cvar_weight=float(risk.get("cvar_weight", 0.0)), service_level=risk.get("service_level"), source=file)
+    problem.validate_config()  # every name and price before the (slow) demand forecasts
+    gpu_rows = [scenarios(spec["demand"], f"pools[{i}].demand").rename(columns={"y": "gpus"}).assign(pool=pool.name)
+                for i, (pool, spec) in enumerate(zip(pools, data["pools"], strict=True)) if "demand" in spec]
+    demand_rows = []
+    for i, spec in enumerate(data["workloads"]):
         tpr = spec["tokens_per_request"]
-        paths = scenarios(spec["demand"], f"{at}.demand")
+        paths = scenarios(spec["demand"], f"workloads[{i}].demand")
         demand_rows.append(pd.DataFrame({
             "workload": spec["name"], "ds": paths["ds"], "scenario": paths["scenario"],
             "input_tokens": paths["y"] * tpr.get("input", 0), "cached_input_tokens": paths["y"] * tpr.get("cached_input", 0),
             "output_tokens": paths["y"] * tpr.get("output", 0)}))
     frames = _align([*demand_rows, *gpu_rows], data.get("start"), freq, file)
     demand_rows, gpu_rows = frames[:len(demand_rows)], frames[len(demand_rows):]
-    risk = data.get("risk") or {}
-    problem = PlanProblem(
-        pools=pools, workloads=workloads, provisioned=provisioned, demand=pd.concat(demand_rows, ignore_index=True),
-        **({"gpu_demand": pd.concat(gpu_rows, ignore_index=True)} if gpu_rows else {}),
-        freq=freq, block=data.get("block", "MS"), terms=terms, charge_full_term=data.get("charge_full_term", False),
-        selfhost_fixed_usd_per_month=float(data.get("selfhost_fixed_usd_per_month", 0.0)),
-        integer=data.get("integer", False), cvar_alpha=float(risk.get("cvar_alpha", 0.9)),
-        cvar_weight=float(risk.get("cvar_weight", 0.0)), service_level=risk.get("service_level"), source=file)
+    problem.demand = pd.concat(demand_rows, ignore_index=True)
+    if gpu_rows:
+        problem.gpu_demand = pd.concat(gpu_rows, ignore_index=True)
     hist = [h.assign(pool=p.name, gpus=h["gpus"] * float(spec["demand"].get("scale", 1.0)))
             for p, spec in zip(pools, data["pools"], strict=True) if "demand" in spec
             for h in [series_cache.get(("recent", _key(spec["demand"], base)))] if h is not None]
@@ -469,30 +489,32 @@ def _key(spec: dict, base: Path) -> tuple:
 
 def _history(spec: dict, base: Path, file: str, at: str, freq: str) -> tuple[Path, pd.DataFrame]:
     """The demand spec's series as ``unique_id, ds, y`` (a long-format file or a usage export)."""
-    path = Path(_key(spec, base)[0])
-    if not path.is_file():
-        raise InputError(f"{file}: {at}: {path}: no such file")
-    if "usage" in spec:
-        from planner.usage import to_series
+    from planner.usage import read_series, to_series
+    from planner.usage._io import sniff
 
-        if "metric" not in spec:
-            raise InputError(f"{file}: {at}: give the metric to plan for with usage (e.g. metric: requests)")
-        opts = load_mapping(base / spec["mapping"], "mapping") if "mapping" in spec else {}
-        usage = _read_usage_once(path, opts)
-        for dim, value in (spec.get("where") or {}).items():
-            if dim not in usage.columns:
-                raise InputError(f"{file}: {at}.where: {dim!r} is not a usage dimension")
-            usage = usage[usage[dim] == str(value)]
-        series = to_series(usage, spec["metric"], freq=freq)
-        if series.empty:
-            raise InputError(f"{file}: {at}: no {spec['metric']!r} usage in {path} matches {spec.get('where') or {}}")
-        return path, series
-    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    need = ["ds", "sample", "y"] if "paths" in spec else ["unique_id", "ds", "y"]
-    missing = [c for c in need if c not in frame.columns]
-    if missing:
-        raise InputError(f"{path}: the following columns are missing: {missing} (named in {file}: {at})")
-    return path, frame
+    path = Path(_key(spec, base)[0])
+    if "usage" in spec and "metric" not in spec:
+        raise InputError(f"{file}: {at}: give the metric to plan for with usage (e.g. metric: requests)")
+    opts = load_mapping(base / spec["mapping"], "mapping") if "mapping" in spec else {}
+    try:
+        sniff(path)
+        if "usage" in spec:
+            usage = _read_usage_once(path, opts)
+        else:
+            id_col = "sample" if "paths" in spec else "unique_id"
+            frame = read_series(path, id_col=id_col, history="paths" not in spec, nonnegative=True, missing="error")
+    except InputError as exc:
+        raise InputError(f"{exc} (named in {file}: {at})") from None
+    if "usage" not in spec:
+        return path, frame
+    for dim, value in (spec.get("where") or {}).items():
+        if dim not in usage.columns:
+            raise InputError(f"{file}: {at}.where: {dim!r} is not a usage dimension")
+        usage = usage[usage[dim] == str(value)]
+    series = to_series(usage, spec["metric"], freq=freq)
+    if series.empty:
+        raise InputError(f"{file}: {at}: no {spec['metric']!r} usage in {path} matches {spec.get('where') or {}}")
+    return path, series
 
 
 _USAGE_CACHE: dict = {}
@@ -527,12 +549,6 @@ def _demand_paths(spec: dict, base: Path, file: str, at: str, freq: str, periods
             known = sorted(frame["unique_id"].unique())[:10] if "unique_id" in frame.columns else []
             raise InputError(f"{path}: no series {spec['unique_id']!r} (named in {file}: {at}.unique_id); known: {known}")
         frame = frame[frame["unique_id"] == spec["unique_id"]]
-    frame = frame.assign(ds=pd.to_datetime(frame["ds"], errors="coerce"), y=pd.to_numeric(frame["y"], errors="coerce"))
-    bad = frame["ds"].isna() | frame["y"].isna() | (frame["y"] < 0)
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"{path}: row {row + 1}: expected a timestamp in 'ds' and a number >= 0 in 'y' "
-                         f"(named in {file}: {at})")
     if frame.empty:
         raise InputError(f"{path}: no rows to plan on (named in {file}: {at})")
     if "paths" in spec:
@@ -574,7 +590,9 @@ def _align(frames: list[pd.DataFrame], start: str | None, freq: str, file: str) 
     return out
 
 
-def _route(spec: dict, at: str, pools: dict, tokens: dict) -> Route:
+def _route(spec: dict, at: str, pools: dict, tokens: dict, commitments: list[str]) -> Route:
+    """One route of a workload; ``at`` is ``FILE: workloads[i].routes[j]``, named in every error
+    (catalog look-ups included), before any demand is forecast."""
     from planner import catalog
     from planner.catalog.throughput import DEFAULT_SLO_DERATE
 
@@ -585,7 +603,11 @@ def _route(spec: dict, at: str, pools: dict, tokens: dict) -> Route:
     if cap > 1:
         raise InputError(f"{at}.max_share: expected a share in [0, 1], got {cap:g}")
     if kind == "api":
-        price, batch = catalog.model_price(spec["api"]), spec.get("batch", False)
+        try:
+            price = catalog.model_price(spec["api"])
+        except CatalogError as exc:
+            raise CatalogError(f"{at}.api: {exc}") from None
+        batch = spec.get("batch", False)
 
         def per(kind_: str) -> float:
             value = price.get(f"batch_{kind_}_usd_per_token" if batch else f"{kind_}_usd_per_token")
@@ -600,6 +622,10 @@ def _route(spec: dict, at: str, pools: dict, tokens: dict) -> Route:
         cached = float(cached) * (0.5 if batch else 1.0) if cached == cached and cached is not None else inp
         return Route(f"api:{spec['api']}{' (batch)' if batch else ''}", "api", tier, inp, cached, out, max_share=cap)
     if kind == "provisioned":
+        if spec["provisioned"] not in commitments:
+            near = close_match(spec["provisioned"], commitments, cutoff=0.6)
+            raise InputError(f"{at}.provisioned: {spec['provisioned']!r} is not among the provisioned commitments "
+                             f"{commitments}{f' (did you mean {near!r}?)' if near else ''}")
         return Route(f"provisioned:{spec['provisioned']}", "provisioned", tier, commitment=spec["provisioned"],
                      max_share=cap)
     gpu = spec.get("gpu_type")
@@ -609,13 +635,21 @@ def _route(spec: dict, at: str, pools: dict, tokens: dict) -> Route:
     if pool is None:
         pool = catalog.gpus._normalise(pd.Series([gpu])).iloc[0]
         pool = pools.get(pool.lower(), pool)
+    if pool not in pools.values():
+        known = sorted(set(pools.values()))
+        near = close_match(str(gpu), known, cutoff=0.6)
+        raise InputError(f"{at}.gpu_type: {gpu!r} is not among the pools {known}"
+                         f"{f' (did you mean {near!r}?)' if near else ''}; add a pool of that GPU type")
     if "output_tokens_per_gpu_hour" in spec:
         per_gpu_hour, gpus_per_replica = float(spec["output_tokens_per_gpu_hour"]), 1
     else:
-        tp = catalog.throughput(spec["selfhost"], gpu, spec.get("precision", "fp8"),
-                                input_tokens=spec.get("input_tokens", tokens.get("input", 0) + tokens.get("cached_input", 0)),
-                                output_tokens=spec.get("output_tokens", tokens.get("output", 1)) or 1,
-                                slo_derate=spec.get("slo_derate", DEFAULT_SLO_DERATE))
+        try:
+            tp = catalog.throughput(spec["selfhost"], gpu, spec.get("precision", "fp8"),
+                                    input_tokens=spec.get("input_tokens", tokens.get("input", 0) + tokens.get("cached_input", 0)),
+                                    output_tokens=spec.get("output_tokens", tokens.get("output", 1)) or 1,
+                                    slo_derate=spec.get("slo_derate", DEFAULT_SLO_DERATE))
+        except InputError as exc:
+            raise type(exc)(f"{at}.selfhost: {exc}") from None
         per_gpu_hour, gpus_per_replica = tp.output_tokens_per_gpu_hour, tp.gpus_per_replica
     utilization = spec.get("utilization", 0.7)
     if not 0 < utilization <= 1:

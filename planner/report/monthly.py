@@ -16,7 +16,7 @@ import pandas as pd
 from planner.exceptions import ForecastError, InputError
 from planner.outputs import check_folder, claim_folder
 from planner.store import Batch, Store
-from planner.usage import detect_format, read_usage, to_series
+from planner.usage import read_usage, to_series
 from planner.usage._io import file_digest
 
 __all__ = ["load_usage", "usage_series", "forecast_tables", "latest_snapshot", "month_bounds",
@@ -173,9 +173,9 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
     if plan_config:
         check_folder(month_dir / "plan", inputs=[plan_config], option="--output-dir")
     batches = []
-    for f in usage_files:  # read and validate every file before the store is touched
-        fmt = detect_format(str(f))
-        batches.append(Batch(read_usage(str(f), format=fmt), file_digest(str(f)), str(f), fmt))
+    for f in usage_files:  # read (and refuse) every file before the store is opened or created
+        usage = read_usage(str(f))
+        batches.append(Batch(usage, file_digest(str(f)), str(f), usage.attrs["format"]))
     with Store(store_path or None, create=bool(usage_files)) as store:
         if batches:
             run.ingested_rows = store.ingest(batches).rows_added

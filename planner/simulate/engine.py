@@ -205,19 +205,21 @@ def monthly_requests(scenario: dict) -> np.ndarray:
         growth = 1 + scenario.get("growth_pct_per_month", 0) / 100
         return scenario["requests_per_month"] * growth ** np.arange(months)
     spec = scenario["requests_series"]
-    from planner.exceptions import ScenarioError
-    from planner.usage._io import read_frame
+    from planner.exceptions import InputError, ScenarioError
+    from planner.usage import read_series
+    from planner.usage._io import peek_columns
 
-    frame = read_frame(spec["file"])
-    value = "forecast" if "forecast" in frame.columns else "y"
-    if not {"unique_id", "ds", value} <= set(frame.columns):
-        raise ScenarioError(f"{spec['file']}: requests_series needs columns unique_id, ds and y (or forecast)")
+    try:
+        value = "forecast" if "forecast" in peek_columns(spec["file"]) else "y"
+        frame = read_series(spec["file"], target_col=value, history=False, nonnegative=True, missing="error")
+    except InputError as exc:
+        raise ScenarioError(f"{exc} (named in {scenario.get('_file', 'the scenario')}: requests_series.file)") from None
     ids = frame["unique_id"].astype(str).unique()
     uid = spec.get("unique_id", ids[0] if len(ids) == 1 else None)
     if uid not in set(ids):
         raise ScenarioError(f"{spec['file']}: requests_series.unique_id must be one of {list(ids)[:10]}")
     rows = frame[frame["unique_id"].astype(str) == uid]
-    monthly = pd.to_numeric(rows[value]).groupby(pd.to_datetime(rows["ds"]).dt.to_period("M")).sum()
+    monthly = rows[value].groupby(rows["ds"].dt.to_period("M")).sum()
     months = int(scenario.get("months", len(monthly)))
     return monthly.to_numpy(dtype=float)[:months]
 
@@ -343,5 +345,13 @@ def _lengths(spec: dict, rng: np.random.Generator, draws: int, n: int, column: s
 
 @lru_cache(maxsize=16)
 def _trace_column(path: str, column: str) -> np.ndarray:
-    frame = pd.read_csv(path, usecols=[column])
-    return frame[column].to_numpy(dtype=float)
+    """Token lengths of a request trace's ``column`` [tokens], through the validated reader."""
+    from planner.exceptions import InputError, ScenarioError
+    from planner.usage._io import numeric, read_frame, require_columns
+
+    try:
+        frame = read_frame(path, kinds=("csv", "parquet", "json", "jsonl"))
+        require_columns(frame, [column], path, label="trace")
+        return numeric(frame, column, path).to_numpy(dtype=float)
+    except InputError as exc:
+        raise ScenarioError(f"{exc} (a token-length trace of the scenario)") from None

@@ -52,10 +52,12 @@ def load_correctness(path: str | Path, benchmark: str | None = None, drop_contam
     pandas.DataFrame
         The rows, with boolean ``weak_correct`` and ``strong_correct``.
     """
-    frame = pd.read_csv(path)
-    missing = [c for c in _COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputError(f"{path}: the following columns are missing: {missing}")
+    from planner.usage._io import numeric, read_frame, require_columns
+
+    frame = read_frame(path, kinds=("csv", "parquet", "json", "jsonl"))
+    require_columns(frame, _COLUMNS, str(path), label="correctness")
+    if "prompt_chars" in frame.columns:
+        frame["prompt_chars"] = numeric(frame, "prompt_chars", str(path), missing="zero")
     for col in ("weak_correct", "strong_correct", "contaminated"):
         if col in frame.columns:
             frame[col] = frame[col].astype(str).str.lower().map({"true": True, "false": False, "1": True, "0": False})

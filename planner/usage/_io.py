@@ -1,34 +1,47 @@
 """File reading and column checks shared by the usage readers.
 
 Every check raises :class:`planner.exceptions.InputError` whose message names the file, the
-column, the 1-based data row(s) (the header is not counted) and what was expected.
+column, the 1-based data row(s) (the header is not counted) and what was expected. Files are read
+by :func:`planner.usage._files.read_frame` (format told from the content).
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
-import json
 import re
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from planner.exceptions import InputError
+from planner.exceptions import InputError, PlannerWarning
+from planner.usage._files import peek_columns, read_frame, sniff
 
 __all__ = [
     "rows_text",
     "read_frame",
+    "peek_columns",
+    "sniff",
+    "close_match",
     "require_columns",
+    "misspelt_columns",
+    "check_freq",
     "parse_time",
     "numeric",
+    "note_rows",
     "file_digest",
+    "FUTURE_SLACK",
+    "FREQ_HINT",
 ]
 
-#: Cell texts read as empty: FOCUS exports write ``null`` for a null value.
-_NULLS = ["", "null", "NULL"]
 _TZ_SUFFIX = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+#: A history may reach this far past the current time (clocks, time zones); later is an error.
+FUTURE_SLACK = pd.Timedelta(days=7)
+#: The frequencies named when a frequency is not understood.
+FREQ_HINT = "use h, D, W-MON, MS, QS"
 
 
 def rows_text(mask: np.ndarray, limit: int = 5) -> str:
@@ -48,84 +61,97 @@ def file_digest(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def read_frame(path: str | Path, kinds: Iterable[str] = ("csv", "parquet")) -> pd.DataFrame:
-    """Read a CSV, Parquet, JSON array or JSON-lines file into a DataFrame.
+def close_match(name: str, candidates: Iterable[str], cutoff: float = 0.8) -> str | None:
+    """The candidate most like ``name`` (case-insensitive, :mod:`difflib` ratio >= ``cutoff``), or None."""
+    pool = {str(c).lower(): str(c) for c in candidates}
+    hit = difflib.get_close_matches(name.lower(), list(pool), n=1, cutoff=cutoff)
+    return pool[hit[0]] if hit else None
+
+
+def _missing_text(name: str, columns: list[str], taken: set[str], label: str) -> str:
+    near = close_match(name, [c for c in columns if c not in taken])
+    shown = ", ".join(columns[:5]) + (", ..." if len(columns) > 5 else "")
+    found = f"found {near!r}" if near else f"no close name among the {len(columns)} columns found: {shown}"
+    return f"missing {'required ' if label else ''}{label + ' ' if label else ''}column {name!r} ({found})"
+
+
+def require_columns(frame: pd.DataFrame | Iterable[str], columns: Iterable[str], what: str, hint: str = "",
+                    label: str = "", known: Iterable[str] = ()) -> None:
+    """Raise naming the first missing column and the closest column found, e.g.
+    ``missing required FOCUS column 'ConsumedQuantity' (found 'ConsumedQuantiy')``.
 
     Parameters
     ----------
-    path : str or pathlib.Path
-        The file. Its format comes from the suffix (``.csv``, ``.parquet``/``.pq``, ``.json``,
-        ``.jsonl``/``.ndjson``; ``.gz`` allowed after ``.csv``/``.jsonl``).
-    kinds : iterable of str
-        Formats the caller accepts, e.g. ``("csv", "parquet")``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The rows as read; strings stay strings (no type guessing for CSV).
+    frame : pandas.DataFrame or iterable of str
+        The table, or its column names.
+    columns : iterable of str
+        Columns that must be present.
+    what : str
+        File name, for the message.
+    hint : str
+        Appended to the message.
+    label : str
+        The format's name (``FOCUS``, ``LiteLLM``), said in the message.
+    known : iterable of str
+        Real columns of the format: never offered as a misspelling of another.
     """
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, expected a file")
-    kind = _kind(path)
-    kinds = tuple(kinds)
-    if kind not in kinds:
-        raise InputError(
-            f"{path}: wrong file type {''.join(path.suffixes) or '(no suffix)'}; "
-            f"expected {' or '.join(kinds)}"
-        )
-    if path.stat().st_size == 0:
-        raise InputError(f"{path}: empty file")
-    try:
-        if kind == "csv":
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=_NULLS)
-        elif kind == "parquet":
-            frame = pd.read_parquet(path)
-        elif kind == "jsonl":
-            frame = pd.read_json(path, lines=True, dtype=False)
-        else:
-            with open(path, encoding="utf-8") as fh:
-                data = json.load(fh)
-            if isinstance(data, dict):
-                data = next((v for v in data.values() if isinstance(v, list)), [data])
-            frame = pd.DataFrame(data)
-    except InputError:
-        raise
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not a text {kind} file (cannot decode as UTF-8)") from None
-    except Exception as exc:  # parser errors of pandas/pyarrow/json, re-raised with the file name
-        msg = " ".join(str(exc).split())[:200]
-        raise InputError(f"{path}: cannot be read as {kind}: {msg}") from None
-    if frame.empty:
-        raise InputError(f"{path}: empty file (a header but no data rows)")
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame.reset_index(drop=True)
-
-
-def _kind(path: Path) -> str:
-    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
-    last = suffixes[-1] if suffixes else ""
-    return {
-        ".csv": "csv",
-        ".tsv": "csv",
-        ".parquet": "parquet",
-        ".pq": "parquet",
-        ".json": "json",
-        ".jsonl": "jsonl",
-        ".ndjson": "jsonl",
-    }.get(last, last.lstrip(".") or "unknown")
-
-
-def require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str, hint: str = "") -> None:
-    """Raise naming the missing columns of ``frame`` (and what was found)."""
-    missing = [c for c in columns if c not in frame.columns]
+    present = list(frame.columns) if isinstance(frame, pd.DataFrame) else list(frame)
+    wanted = list(columns)
+    missing = [c for c in wanted if c not in present]
     if missing:
-        found = list(frame.columns)[:12]
-        raise InputError(
-            f"{what}: the following columns are missing: {missing} (found {found}){hint}"
-        )
+        taken = set(wanted) | set(known)
+        raise InputError(f"{what}: {_missing_text(missing[0], present, taken, label)}"
+                         f"{f' and {len(missing) - 1} more {missing[1:]}' if len(missing) > 1 else ''}{hint}")
+
+
+def misspelt_columns(frame: pd.DataFrame, optional: Iterable[str], what: str, label: str = "",
+                     known: Iterable[str] = ()) -> None:
+    """Refuse a file where an optional column the reader uses is absent but a column close to
+    its name is present (``ConsumedQuantiy``): read as written, its rows would be dropped or
+    zero without a word."""
+    present = list(frame.columns)
+    taken = set(optional) | set(known)
+    for name in optional:
+        if name in present:
+            continue
+        near = close_match(name, [c for c in present if c not in taken])
+        if near is not None:
+            raise InputError(f"{what}: missing {label + ' ' if label else ''}column {name!r} (found {near!r}); "
+                             f"rename the column to {name!r}")
+
+
+def check_freq(freq: str | None, what: str = "freq") -> str | None:
+    """Return ``freq`` if pandas understands it, else raise, e.g.
+    ``--freq 'hourly': not a pandas frequency; use h, D, W-MON, MS, QS``."""
+    if freq is None:
+        return None
+    from pandas.tseries.frequencies import to_offset
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            to_offset(freq)
+    except (ValueError, TypeError):
+        raise InputError(f"{what} {freq!r}: not a pandas frequency; {FREQ_HINT}") from None
+    return freq
+
+
+def note_rows(frame: pd.DataFrame, what: str, rows_read: int, skipped: Mapping[str, int], action: str) -> pd.DataFrame:
+    """Record how the input rows were used on ``frame.attrs`` and warn about rows left out.
+
+    ``frame.attrs["rows_read"]`` is the number of data rows in the file and
+    ``frame.attrs["rows_skipped"]`` maps a kind of row to how many were left out; with any left
+    out, one :class:`planner.exceptions.PlannerWarning` says ``"{what}: {n} of {rows_read} rows
+    {action}: {count} {kind}, ..."``.
+    """
+    skipped = {k: int(v) for k, v in skipped.items() if v}
+    frame.attrs["rows_read"] = int(rows_read)
+    frame.attrs["rows_skipped"] = skipped
+    if skipped:
+        total = sum(skipped.values())
+        kinds = ", ".join(f"{n:,} {kind}" for kind, n in skipped.items())
+        warnings.warn(f"{what}: {total:,} of {rows_read:,} rows {action}: {kinds}", PlannerWarning, stacklevel=3)
+    return frame
 
 
 def parse_time(
@@ -134,6 +160,7 @@ def parse_time(
     column: str,
     unit: str | None = None,
     origin: str | pd.Timestamp | None = None,
+    future: bool = False,
 ) -> pd.Series:
     """Parse a timestamp column to naive UTC.
 
@@ -152,12 +179,27 @@ def parse_time(
         Unit of numeric offsets; when given, the column must be numeric.
     origin : str or pandas.Timestamp, optional
         Start of numeric offsets; required with ``unit``.
+    future : bool
+        Allow times later than now + :data:`FUTURE_SLACK` (forecasts); a history refuses them.
 
     Returns
     -------
     pandas.Series
         ``datetime64[ns]`` without time zone.
     """
+    out = _parse_time(values, what, column, unit, origin)
+    if not future and len(out):
+        limit = pd.Timestamp.now(tz="UTC").tz_localize(None) + FUTURE_SLACK
+        late = (out > limit).to_numpy()
+        if late.any():
+            raise InputError(
+                f"{what}: column {column!r} is in the future at {rows_text(late)} (found "
+                f"{str(out[late].iloc[0])!r}, after {limit:%Y-%m-%d}); a usage history cannot be later than now"
+            )
+    return out
+
+
+def _parse_time(values, what, column, unit, origin) -> pd.Series:
     if unit is not None:
         nums = pd.to_numeric(values, errors="coerce")
         bad = nums.isna().to_numpy()
@@ -172,12 +214,17 @@ def parse_time(
                 "timestamp (start=... / --start) or origin='unix'"
             )
         try:
-            if str(origin) == "unix":
+            start = "unix" if str(origin) == "unix" else pd.Timestamp(origin)
+        except ValueError:
+            raise InputError(f"{what}: start {str(origin)!r} is not a timestamp; expected e.g. "
+                             "2025-01-31T00:00:00Z") from None
+        try:
+            if isinstance(start, str):
                 out = pd.to_datetime(nums, unit=unit, origin="unix")
             else:
-                out = pd.Timestamp(origin) + pd.to_timedelta(nums, unit=unit)
-        except (ValueError, OverflowError) as exc:
-            raise InputError(f"{what}: column {column!r}: {exc}") from None
+                out = start + pd.to_timedelta(nums, unit=unit)
+        except (ValueError, OverflowError, pd.errors.OutOfBoundsDatetime) as exc:
+            raise InputError(f"{what}: column {column!r}: {' '.join(str(exc).split())}") from None
         return _naive(pd.Series(out, index=values.index))
     if pd.api.types.is_datetime64_any_dtype(values):
         return _naive(values)

@@ -14,6 +14,12 @@ Every row contributes its ``EffectiveCost`` (amortized) to ``cost_usd``, its ``B
 
 Each row is dated by ``ChargePeriodStart``; ``team``, ``product`` and ``feature`` come from the
 ``Tags`` JSON when it has such keys. Currency must be USD (``BillingCurrency``).
+
+Every row is accounted for: a token or GPU usage row whose quantity is empty or unreadable is an
+error naming the column and rows; rows that are not AI usage (purchases, taxes, storage, CPU
+hours) add their cost and nothing else, and one warning counts them by kind
+(``attrs["rows_skipped"]`` on the result). A missing column the reader uses, with a column of a
+close name present (``ConsumedQuantiy``), is an error naming both.
 """
 
 from __future__ import annotations
@@ -26,13 +32,40 @@ import numpy as np
 import pandas as pd
 
 from planner.exceptions import InputError
-from planner.usage._io import numeric, parse_time, read_frame, require_columns, rows_text
+from planner.usage._io import (
+    misspelt_columns,
+    note_rows,
+    numeric,
+    parse_time,
+    read_frame,
+    require_columns,
+    rows_text,
+)
 from planner.usage.schema import finalize
 
-__all__ = ["read_focus", "GPU_INSTANCES", "FOCUS_REQUIRED"]
+__all__ = ["read_focus", "GPU_INSTANCES", "FOCUS_REQUIRED", "FOCUS_COLUMNS"]
 
 #: FOCUS columns this reader cannot do without (all mandatory in FOCUS 1.2).
 FOCUS_REQUIRED: tuple[str, ...] = ("ChargePeriodStart", "ChargeCategory", "BilledCost", "EffectiveCost")
+#: Optional columns the reader uses when present.
+FOCUS_USED: tuple[str, ...] = ("ConsumedQuantity", "ConsumedUnit", "ListCost", "SkuPriceDetails", "Tags",
+                               "BillingCurrency", "SkuMeter", "ResourceType", "ServiceProviderName", "RegionId")
+#: Columns of FOCUS 1.2 (and the AI columns of the FOCUS sample exports): real names, never taken
+#: for a misspelling of another.
+FOCUS_COLUMNS: tuple[str, ...] = (
+    "AvailabilityZone", "BilledCost", "BillingAccountId", "BillingAccountName", "BillingAccountType",
+    "BillingCurrency", "BillingPeriodEnd", "BillingPeriodStart", "CapacityReservationId",
+    "CapacityReservationStatus", "ChargeCategory", "ChargeClass", "ChargeDescription", "ChargeFrequency",
+    "ChargePeriodEnd", "ChargePeriodStart", "CommitmentDiscountCategory", "CommitmentDiscountId",
+    "CommitmentDiscountName", "CommitmentDiscountQuantity", "CommitmentDiscountStatus", "CommitmentDiscountType",
+    "CommitmentDiscountUnit", "ConsumedQuantity", "ConsumedUnit", "ContractedCost", "ContractedUnitPrice",
+    "EffectiveCost", "HostProviderName", "InvoiceId", "InvoiceIssuerName", "ListCost", "ListUnitPrice",
+    "PricingCategory", "PricingCurrency", "PricingCurrencyContractedUnitPrice", "PricingCurrencyEffectiveCost",
+    "PricingCurrencyListUnitPrice", "PricingQuantity", "PricingUnit", "ProviderName", "PublisherName", "RegionId",
+    "RegionName", "ResourceId", "ResourceName", "ResourceType", "ServiceCategory", "ServiceName",
+    "ServiceProviderName", "ServiceSubcategory", "SkuId", "SkuMeter", "SkuPriceDetails", "SkuPriceId",
+    "SubAccountId", "SubAccountName", "SubAccountType", "Tags", "CredentialId", "PrincipalId", "RequesterDetails",
+)
 
 #: GPU instance types -> (GPU type, GPUs per instance), from the providers' instance pages.
 GPU_INSTANCES: dict[str, tuple[str, int]] = {
@@ -94,7 +127,12 @@ def read_focus(
     """
     what = str(path)
     raw = read_frame(path)
-    require_columns(raw, FOCUS_REQUIRED, what, hint="; is this a FOCUS 1.2 export?")
+    known = [*FOCUS_COLUMNS, *(c for c in raw.columns if c.lower().startswith("x_"))]
+    require_columns(raw, FOCUS_REQUIRED, what, label="FOCUS", known=known)
+    consumed = "ConsumedQuantity" in raw.columns or "ConsumedUnit" in raw.columns
+    if consumed:
+        require_columns(raw, ["ConsumedQuantity", "ConsumedUnit"], what, label="FOCUS", known=known)
+    misspelt_columns(raw, FOCUS_USED, what, label="FOCUS", known=known)
     if "BillingCurrency" in raw.columns:
         other = raw["BillingCurrency"].fillna("USD").str.upper().ne("USD").to_numpy()
         if other.any():
@@ -107,7 +145,7 @@ def read_focus(
     details = _json_column(raw, "SkuPriceDetails", what)
     tags = _json_column(raw, "Tags", what)
     dims = pd.DataFrame(index=raw.index)
-    dims["model"] = [d.get("ModelId", "") for d in details]
+    dims["model"] = [str(d.get("ModelId", "") or "") for d in details]
     for col, dim in (("ServiceProviderName", "provider"), ("RegionId", "region")):
         dims[dim] = raw[col].fillna("") if col in raw.columns else ""
     for key, dim in _TAG_DIMS.items():
@@ -120,25 +158,60 @@ def read_focus(
     ]
     if "ListCost" in raw.columns:
         parts.append(_metric(ts, dims, "list_cost_usd", numeric(raw, "ListCost", what, nonnegative=False, missing="zero")))
-    if "ConsumedQuantity" in raw.columns and "ConsumedUnit" in raw.columns:
-        usage = raw["ChargeCategory"].fillna("").str.lower().eq("usage").to_numpy()
-        qty = numeric(raw, "ConsumedQuantity", what, missing="zero")
-        unit = raw["ConsumedUnit"].fillna("").str.strip().str.lower()
-        tokens = usage & unit.eq("tokens").to_numpy()
+    category = raw["ChargeCategory"].fillna("").astype(str).str.strip()
+    usage = category.str.lower().eq("usage").to_numpy()
+    used = np.zeros(n, dtype=bool)
+    unit = pd.Series("", index=raw.index)
+    if consumed:
+        qty = numeric(raw, "ConsumedQuantity", what, missing="keep")
+        unit = raw["ConsumedUnit"].fillna("").astype(str).str.strip()
+        lower = unit.str.lower()
+        tokens = usage & lower.eq("tokens").to_numpy()
+        storage = usage & lower.isin(["token-hours", "token hours"]).to_numpy()
+        hours = usage & lower.isin(_HOUR_UNITS).to_numpy()
+        gpu = np.zeros(n, dtype=bool)
+        if hours.any():
+            gpu_type, gpus = _gpu_info(raw, details, {**GPU_INSTANCES, **(gpu_instances or {})}, n, what)
+            gpu = hours & (gpus > 0)
+        used = tokens | storage | gpu
+        empty = used & qty.isna().to_numpy()
+        if empty.any():
+            raise InputError(
+                f"{what}: column 'ConsumedQuantity' is empty at {rows_text(empty)} "
+                f"({unit[empty].iloc[0]} usage); expected the quantity consumed"
+            )
         if tokens.any():
             kinds = _token_metrics(raw, details, tokens, what)
             parts.append(_metric(ts[tokens], dims[tokens], kinds[tokens], qty[tokens]))
-        storage = usage & unit.isin(["token-hours", "token hours"]).to_numpy()
         if storage.any():
             parts.append(_metric(ts[storage], dims[storage], "cache_storage_token_hours", qty[storage]))
-        hours = usage & unit.isin(_HOUR_UNITS).to_numpy()
-        if hours.any():
-            gpu_type, gpus = _gpu_info(raw, details, {**GPU_INSTANCES, **(gpu_instances or {})}, n)
-            gpu = hours & (gpus > 0)
-            if gpu.any():
-                gdims = dims[gpu].assign(gpu_type=gpu_type[gpu])
-                parts.append(_metric(ts[gpu], gdims, "gpu_hours", qty[gpu] * gpus[gpu]))
-    return finalize(pd.concat(parts, ignore_index=True), source, constants, what)
+        if gpu.any():
+            gdims = dims[gpu].assign(gpu_type=gpu_type[gpu])
+            parts.append(_metric(ts[gpu], gdims, "gpu_hours", qty[gpu] * gpus[gpu]))
+    out = finalize(pd.concat(parts, ignore_index=True), source, constants, what)
+    return note_rows(out, what, n, _cost_only(category, usage, used, unit, consumed),
+                     "carry cost only (no token or GPU usage)")
+
+
+def _cost_only(category: pd.Series, usage: np.ndarray, used: np.ndarray, unit: pd.Series,
+               consumed: bool) -> dict[str, int]:
+    """Count the rows that give no usage metric, by kind (``Purchase``, ``Usage in 'GB-Mo'``)."""
+    counts: dict[str, int] = {}
+    for cat, k in category[~usage].replace("", "(no ChargeCategory)").value_counts(sort=False).items():
+        counts[str(cat)] = int(k)
+    rest = usage & ~used
+    if not consumed:
+        counts["Usage without ConsumedQuantity/ConsumedUnit columns"] = int(rest.sum())
+        return counts
+    for u, k in unit[rest].value_counts(sort=False).items():
+        if not u:
+            kind = "Usage without a ConsumedUnit"
+        elif u.lower() in _HOUR_UNITS:
+            kind = f"Usage in {u!r} without a GPU"
+        else:
+            kind = f"Usage in {u!r}"
+        counts[kind] = counts.get(kind, 0) + int(k)
+    return counts
 
 
 def _metric(ts: pd.Series, dims: pd.DataFrame, metric, value: pd.Series) -> pd.DataFrame:
@@ -194,14 +267,23 @@ def _token_metrics(raw: pd.DataFrame, details: list[dict], mask: np.ndarray, wha
     return kinds
 
 
-def _gpu_info(raw, details, instances, n):
+def _gpu_info(raw, details, instances, n, what):
     gpu_type = np.full(n, "", dtype=object)
     gpus = np.zeros(n)
     resource_type = raw["ResourceType"].fillna("") if "ResourceType" in raw.columns else pd.Series("", index=raw.index)
     for i, d in enumerate(details):
         instance = next((str(d[k]) for k in _INSTANCE_KEYS if d.get(k)), "") or str(resource_type.iloc[i])
-        count = next((d[k] for k in _GPU_COUNT_KEYS if d.get(k) not in (None, "")), None)
+        key = next((k for k in _GPU_COUNT_KEYS if d.get(k) not in (None, "")), None)
         kind = next((str(d[k]) for k in _GPU_TYPE_KEYS if d.get(k)), "")
+        count = None
+        if key is not None:
+            try:
+                count = float(d[key])
+            except (TypeError, ValueError):
+                count = float("nan")
+            if not np.isfinite(count) or count < 0:
+                raise InputError(f"{what}: column 'SkuPriceDetails' key {key!r} must be a GPU count >= 0 at row "
+                                 f"{i + 1} (found {d[key]!r})")
         if instance in instances:
             kind = kind or instances[instance][0]
             count = count if count is not None else instances[instance][1]

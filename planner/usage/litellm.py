@@ -9,7 +9,8 @@ top-level ``cache_read_input_tokens`` / ``cache_creation_input_tokens`` where pr
 LiteLLM's ``prompt_tokens`` counts every input token, cached ones included (OpenAI's
 convention, which LiteLLM applies to all providers), so ``input_tokens`` = ``prompt_tokens`` -
 cache reads - cache writes. A ``request_id`` that appears twice is kept once when both rows are
-equal and refused when they differ.
+equal (one warning counts them, ``attrs["rows_skipped"]`` on the result) and refused when they
+differ. Every other row is one request.
 """
 
 from __future__ import annotations
@@ -22,7 +23,16 @@ import numpy as np
 import pandas as pd
 
 from planner.exceptions import InputError
-from planner.usage._io import numeric, parse_time, read_frame, require_columns, rows_text
+from planner.usage._io import (
+    check_freq,
+    misspelt_columns,
+    note_rows,
+    numeric,
+    parse_time,
+    read_frame,
+    require_columns,
+    rows_text,
+)
 from planner.usage.schema import finalize
 from planner.usage.traces import aggregate_requests
 
@@ -30,6 +40,17 @@ __all__ = ["read_litellm"]
 
 _CACHE_READ = ("cache_read_input_tokens", "cached_tokens")
 _CACHE_WRITE = ("cache_creation_input_tokens",)
+_REQUIRED = ("startTime", "model", "prompt_tokens", "completion_tokens")
+_USED = ("spend", "request_id", "team_id", "user", "end_user", "custom_llm_provider", "request_tags", "metadata",
+         *_CACHE_READ, *_CACHE_WRITE)
+#: Columns of LiteLLM's ``LiteLLM_SpendLogs`` table: real names, never taken for a misspelling.
+SPEND_LOG_COLUMNS = (
+    "request_id", "call_type", "api_key", "spend", "total_tokens", "prompt_tokens", "completion_tokens",
+    "startTime", "endTime", "completionStartTime", "model", "model_id", "model_group", "custom_llm_provider",
+    "api_base", "user", "metadata", "cache_hit", "cache_key", "request_tags", "team_id", "organization_id",
+    "end_user", "requester_ip_address", "messages", "response", "session_id", "status", "proxy_server_request",
+    "mcp_namespaced_tool_name", "agent_id", *_CACHE_READ, *_CACHE_WRITE,
+)
 
 
 def read_litellm(
@@ -59,10 +80,11 @@ def read_litellm(
         user and feature (first request tag).
     """
     what = str(path)
+    check_freq(freq, f"{what}: freq")
     raw = read_frame(path, kinds=("csv", "parquet", "json", "jsonl"))
-    require_columns(raw, ["startTime", "model", "prompt_tokens", "completion_tokens"], what,
-                    hint="; is this a LiteLLM spend-log export?")
-    raw = _dedupe(raw, what)
+    require_columns(raw, _REQUIRED, what, label="LiteLLM", known=SPEND_LOG_COLUMNS)
+    misspelt_columns(raw, _USED, what, label="LiteLLM", known=SPEND_LOG_COLUMNS)
+    keep = _dedupe(raw, what)
     meta = _per_distinct(raw, "metadata", lambda v, i: _as_dict(v, what, "metadata", i), {})
     ts = parse_time(raw["startTime"], what, "startTime")
     prompt = numeric(raw, "prompt_tokens", what, missing="zero")
@@ -84,14 +106,17 @@ def read_litellm(
     user = _col(raw, "user")
     dims["user"] = user.where(user != "", _col(raw, "end_user"))
     dims["feature"] = _per_distinct(raw, "request_tags", lambda v, i: _first_tag(v, what, i), "")
-    counts = aggregate_requests(ts, uncached, output, freq, dims)
     extra = pd.DataFrame({"ts": ts.dt.floor(freq), **{c: dims[c] for c in dims},
                           "cached_input_tokens": read, "cache_write_tokens": write})
     if "spend" in raw.columns:
         extra["cost_usd"] = numeric(raw, "spend", what, missing="zero")
+    ts, uncached, output, dims, extra = ts[keep], uncached[keep], output[keep], dims[keep], extra[keep]
+    counts = aggregate_requests(ts, uncached, output, freq, dims)
     keys = ["ts", *dims.columns]
     extra = extra.groupby(keys, as_index=False).sum().melt(id_vars=keys, var_name="metric", value_name="value")
-    return finalize(pd.concat([counts, extra], ignore_index=True), source, constants, what)
+    out = finalize(pd.concat([counts, extra], ignore_index=True), source, constants, what)
+    return note_rows(out, what, len(raw), {"exact repeats of a request_id": int((~keep).sum())},
+                     "are left out")
 
 
 def _per_distinct(raw: pd.DataFrame, column: str, parse, default) -> list:
@@ -113,12 +138,14 @@ def _col(raw: pd.DataFrame, name: str) -> pd.Series:
     return raw[name].fillna("").astype(str).replace({"None": "", "nan": ""})
 
 
-def _dedupe(raw: pd.DataFrame, what: str) -> pd.DataFrame:
+def _dedupe(raw: pd.DataFrame, what: str) -> np.ndarray:
+    """Rows to keep: all but the exact repeats of a ``request_id``; differing repeats are refused."""
+    keep = np.ones(len(raw), dtype=bool)
     if "request_id" not in raw.columns:
-        return raw
+        return keep
     dup = raw["request_id"].duplicated(keep=False) & raw["request_id"].notna()
     if not dup.any():
-        return raw
+        return keep
     text = raw.astype(str)
     conflicting = text[dup].groupby(raw["request_id"][dup]).nunique().gt(1).any(axis=1)
     if conflicting.any():
@@ -128,7 +155,7 @@ def _dedupe(raw: pd.DataFrame, what: str) -> pd.DataFrame:
             f"{what}: request_id {rid!r} appears at {rows} with conflicting values; "
             "expected one row per request"
         )
-    return raw[~raw["request_id"].duplicated(keep="first") | raw["request_id"].isna()].reset_index(drop=True)
+    return (~raw["request_id"].duplicated(keep="first") | raw["request_id"].isna()).to_numpy()
 
 
 def _as_dict(value, what: str, column: str, i: int) -> dict:
@@ -168,5 +195,12 @@ def _cache_count(raw: pd.DataFrame, meta: list[dict], keys: tuple[str, ...], wha
         usage = m.get("usage_object") or {}
         details = usage.get("prompt_tokens_details") or {}
         found = next((src[k] for src in (extra, usage, details) for k in keys if src.get(k) is not None), 0)
-        values.append(float(found or 0))
+        try:
+            value = float(found or 0)
+        except (TypeError, ValueError):
+            value = float("nan")
+        if not np.isfinite(value) or value < 0:
+            raise InputError(f"{what}: column 'metadata' key {keys[0]!r} must be a token count >= 0 at row "
+                             f"{len(values) + 1} (found {found!r})")
+        values.append(value)
     return pd.Series(values, index=raw.index, dtype="float64")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from planner.exceptions import InputError
+from planner.usage._io import check_freq, close_match
 from planner.usage.schema import DIMENSIONS, METRICS, validate_usage
 
 __all__ = ["to_series", "summarize"]
@@ -49,9 +50,8 @@ def to_series(
     unknown = [m for m in metrics if m not in METRICS]
     if unknown:
         raise InputError(f"unknown metric(s) {unknown}; expected one of {list(METRICS)}")
-    bad = [b for b in by if b not in (*DIMENSIONS, "source")]
-    if bad:
-        raise InputError(f"unknown dimension(s) {bad}; expected some of {['source', *DIMENSIONS]}")
+    by = _check_by(by, metric_ok=False)
+    check_freq(freq)
     rows = usage[usage["metric"].isin(metrics)]
     if rows.empty:
         raise InputError(f"the usage table has no rows for metric(s) {metrics}")
@@ -73,6 +73,23 @@ def to_series(
     return out.sort_values(["unique_id", "ds"]).reset_index(drop=True)
 
 
+def _check_by(by: Sequence[str], metric_ok: bool) -> list[str]:
+    """``by`` without repeats (and without ``metric``, always a key, where ``metric_ok``); an unknown
+    name is an error naming the closest dimension."""
+    allowed = ["source", *DIMENSIONS]
+    out: list[str] = []
+    for name in by:
+        if name == "metric" and metric_ok:
+            continue
+        if name not in allowed:
+            near = close_match(name, allowed, cutoff=0.6)
+            raise InputError(f"by {name!r}: not a usage dimension{f' (did you mean {near!r}?)' if near else ''}; "
+                             f"expected some of {', '.join(allowed)}")
+        if name not in out:
+            out.append(name)
+    return out
+
+
 def _complete(group: pd.DataFrame, freq: str, fill_value: float) -> pd.DataFrame:
     full = pd.date_range(group["ds"].min(), group["ds"].max(), freq=freq)
     if len(full) == len(group):
@@ -91,7 +108,8 @@ def summarize(usage: pd.DataFrame, by: Sequence[str] = ("source",)) -> pd.DataFr
     usage : pandas.DataFrame
         The usage table.
     by : sequence of str
-        Columns to group by, e.g. ``("source",)`` or ``("team", "model")``.
+        Columns to group by, e.g. ``("source",)`` or ``("team", "model")``: ``source`` or
+        dimensions (``metric`` is always a key; naming it changes nothing).
 
     Returns
     -------
@@ -102,7 +120,7 @@ def summarize(usage: pd.DataFrame, by: Sequence[str] = ("source",)) -> pd.DataFr
         for aggregated traces, a charge period for FOCUS rows).
     """
     validate_usage(usage)
-    keys = [*by, "metric"]
+    keys = [*_check_by(by, metric_ok=True), "metric"]
     g = usage.groupby(keys, as_index=False).agg(
         first=("ts", "min"), last=("ts", "max"), periods=("ts", "nunique"), total=("value", "sum")
     )

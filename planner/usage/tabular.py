@@ -17,7 +17,15 @@ from pathlib import Path
 import pandas as pd
 
 from planner.exceptions import InputError, PlannerWarning
-from planner.usage._io import numeric, parse_time, read_frame, require_columns, rows_text
+from planner.usage._io import (
+    check_freq,
+    note_rows,
+    numeric,
+    parse_time,
+    read_frame,
+    require_columns,
+    rows_text,
+)
 from planner.usage.schema import DIMENSIONS, METRICS, finalize
 
 __all__ = ["read_table", "read_nixtla"]
@@ -34,6 +42,7 @@ def read_table(
     start: str | pd.Timestamp | None = None,
     freq: str | None = None,
     aggregate: bool = False,
+    label: str = "",
 ) -> pd.DataFrame:
     """Read a wide CSV/Parquet table into the usage table through a column mapping.
 
@@ -59,6 +68,8 @@ def read_table(
         Aggregate to this period (pandas frequency); implies summing rows within a period.
     aggregate : bool
         Rows are events: sum rows with the same key instead of refusing duplicates.
+    label : str
+        Name of the format in messages about missing columns (``Nixtla``).
 
     Returns
     -------
@@ -75,14 +86,16 @@ def read_table(
     bad_dims = sorted(set(dims) - set(DIMENSIONS))
     if bad_dims:
         raise InputError(f"{what}: unknown dimension(s) {bad_dims} in the mapping; expected one of {list(DIMENSIONS)}")
-    raw = read_frame(path)
-    require_columns(raw, [time_col, *metrics.values(), *dims.values()], what)
+    check_freq(freq, f"{what}: freq")
+    raw = read_frame(path, kinds=("csv", "parquet", "json", "jsonl"))
+    require_columns(raw, [time_col, *metrics.values(), *dims.values()], what, label=label)
     ts = parse_time(raw[time_col], what, time_col, unit=time_unit, origin=start)
     if freq is not None:
         try:
             ts = ts.dt.floor(freq)
-        except ValueError as exc:
-            raise InputError(f"{what}: unknown frequency {freq!r}: {exc}") from None
+        except ValueError:
+            raise InputError(f"{what}: freq {freq!r}: not a fixed-length pandas frequency; use e.g. 15min, h "
+                             "or D") from None
         aggregate = True
     wide = pd.DataFrame({"ts": ts})
     for dim, col in dims.items():
@@ -90,8 +103,11 @@ def read_table(
     keys = ["ts", *dims]
     for metric, col in metrics.items():
         wide[metric] = numeric(raw, col, what, missing="keep")
+    skipped = {}
     if not aggregate:
+        repeats = wide.duplicated().to_numpy()
         wide = _check_duplicates(wide, keys, what)
+        skipped[f"exact duplicates of an earlier row ({rows_text(repeats)})"] = int(repeats.sum())
     long = wide.melt(id_vars=keys, var_name="metric", value_name="value")
     empty = long["value"].isna()
     if empty.any():
@@ -101,7 +117,8 @@ def read_table(
             stacklevel=2,
         )
         long = long[~empty]
-    return finalize(long, source, constants, what)
+    out = finalize(long, source, constants, what)
+    return note_rows(out, what, len(raw), skipped, "are left out")
 
 
 def read_nixtla(
@@ -139,7 +156,7 @@ def read_nixtla(
     if metric not in METRICS:
         raise InputError(f"{path}: unknown metric {metric!r}; expected one of {list(METRICS)}")
     return read_table(path, time_col=time_col, metrics={metric: target_col}, dims={id_dim: id_col},
-                      source=source, constants=constants)
+                      source=source, constants=constants, label="Nixtla")
 
 
 def _check_duplicates(wide: pd.DataFrame, keys: list[str], what: str) -> pd.DataFrame:
@@ -156,7 +173,4 @@ def _check_duplicates(wide: pd.DataFrame, keys: list[str], what: str) -> pd.Data
             f"values at {rows_text(same)}; expected one row per time and dimensions "
             "(pass aggregate=True / --aggregate if the rows are events to sum)"
         )
-    n = int(wide.duplicated().sum())
-    warnings.warn(f"{what}: dropped {n} exact duplicate rows at {rows_text(wide.duplicated().to_numpy())}",
-                  PlannerWarning, stacklevel=3)
     return wide.drop_duplicates().reset_index(drop=True)

@@ -15,7 +15,14 @@ from pathlib import Path
 import pandas as pd
 
 from planner.exceptions import InputError
-from planner.usage._io import numeric, parse_time, read_frame, require_columns
+from planner.usage._io import (
+    check_freq,
+    note_rows,
+    numeric,
+    parse_time,
+    read_frame,
+    require_columns,
+)
 from planner.usage.schema import finalize
 
 __all__ = ["read_azure_trace", "read_mooncake_trace", "aggregate_requests"]
@@ -47,10 +54,12 @@ def aggregate_requests(
         Long frame ``ts, <dims>, metric, value`` with ``requests`` [requests],
         ``input_tokens`` and ``output_tokens`` [tokens] per period.
     """
+    check_freq(freq)
     try:
         period = ts.dt.floor(freq)
-    except ValueError as exc:
-        raise InputError(f"unknown frequency {freq!r}: {exc}; expected e.g. 'h', 'D', '15min'") from None
+    except ValueError:
+        raise InputError(f"freq {freq!r}: not a fixed-length pandas frequency for request times; use e.g. "
+                         "15min, h or D (calendar periods such as MS come later, from to_series)") from None
     wide = pd.DataFrame(
         {"ts": period, "requests": 1.0, "input_tokens": input_tokens, "output_tokens": output_tokens}
     )
@@ -87,13 +96,13 @@ def read_azure_trace(
     pandas.DataFrame
         Usage table with ``requests``, ``input_tokens`` and ``output_tokens``.
     """
-    return _read_trace(path, ("csv", "parquet"), ("TIMESTAMP", "ContextTokens", "GeneratedTokens"),
-                       None, None, freq, source, constants)
+    return _read_trace(path, ("TIMESTAMP", "ContextTokens", "GeneratedTokens"), None, None, freq, source,
+                       constants, "Azure trace")
 
 
 def read_mooncake_trace(
     path: str | Path,
-    start: str | pd.Timestamp | None,
+    start: str | pd.Timestamp | None = None,
     freq: str = "h",
     source: str = "mooncake_trace",
     constants: Mapping[str, str] | None = None,
@@ -107,7 +116,8 @@ def read_mooncake_trace(
         ``output_length`` [tokens]; ``hash_ids`` (prefix blocks) are not usage and are ignored
         here (the simulator replays them).
     start : str or pandas.Timestamp
-        Wall-clock time of ``timestamp == 0`` (UTC). The published trace does not give it.
+        Wall-clock time of ``timestamp == 0`` (UTC). The published trace does not give it, so it
+        is needed: without it the reader raises an error that asks for it.
     freq : str
         Period of the aggregation (pandas frequency), default hourly.
     source : str
@@ -120,16 +130,18 @@ def read_mooncake_trace(
     pandas.DataFrame
         Usage table with ``requests``, ``input_tokens`` and ``output_tokens``.
     """
-    return _read_trace(path, ("jsonl",), ("timestamp", "input_length", "output_length"),
-                       "ms", start, freq, source, constants)
+    return _read_trace(path, ("timestamp", "input_length", "output_length"), "ms", start, freq, source,
+                       constants, "Mooncake trace")
 
 
-def _read_trace(path, kinds, columns, unit, origin, freq, source, constants) -> pd.DataFrame:
+def _read_trace(path, columns, unit, origin, freq, source, constants, label) -> pd.DataFrame:
     """Read one row per request (time, input tokens, output tokens columns) and aggregate."""
     what = str(path)
-    raw = read_frame(path, kinds=kinds)
-    require_columns(raw, list(columns), what)
+    check_freq(freq, f"{what}: freq")
+    raw = read_frame(path, kinds=("csv", "parquet", "json", "jsonl"))
+    require_columns(raw, list(columns), what, label=label)
     time_col, in_col, out_col = columns
     ts = parse_time(raw[time_col], what, time_col, unit=unit, origin=origin)
     usage = aggregate_requests(ts, numeric(raw, in_col, what), numeric(raw, out_col, what), freq)
-    return finalize(usage, source, {"product": Path(path).stem, **(constants or {})}, what)
+    out = finalize(usage, source, {"product": Path(path).stem, **(constants or {})}, what)
+    return note_rows(out, what, len(raw), {}, "")
