@@ -6,6 +6,7 @@ import argparse
 
 from planner.cli._common import add_store_option, atomic_path, print_table
 from planner.exceptions import InputError
+from planner.periods import ACCEPTED, check_freq
 from planner.store import Store
 from planner.usage import summarize, to_series
 
@@ -27,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e = sub.add_parser("series", help="export Nixtla long format (unique_id, ds, y) for forecasting")
     e.add_argument("--metric", action="append", required=True, help="metric, repeatable")
     e.add_argument("--by", default="", help="comma-separated dimensions splitting the series")
-    e.add_argument("--freq", default="D", help="pandas frequency of the periods (default D)")
+    e.add_argument("--freq", default="D", help=f"period grain (default D): {ACCEPTED}; each period is labelled "
+                   "by its first day (ME, QE: by their last)")
     e.add_argument("--source", action="append", help="only this source, repeatable")
     e.add_argument("--output", required=True, help="CSV file to write")
     add_store_option(e)
@@ -56,7 +58,8 @@ def _summary(args: argparse.Namespace) -> int:
 
 
 def _series(args: argparse.Namespace) -> int:
-    series = to_series(_load(args, args.metric), args.metric, by=_split(args.by), freq=args.freq)
+    freq = check_freq(args.freq, "--freq")
+    series = to_series(_load(args, args.metric), args.metric, by=_split(args.by), freq=freq)
     with atomic_path(args.output) as tmp:
         series.to_csv(tmp, index=False)
     print(f"wrote {args.output}: {series['unique_id'].nunique()} series, {len(series)} rows")
