@@ -61,7 +61,9 @@ def test_dask_local_cluster_gives_the_pandas_result_paths_and_backtest_included(
             got = forecast(dd.from_pandas(df, npartitions=3), h=7, n_paths=20, seed=3)
         # indexed by unique_id with known divisions: the partitions are used as they are
         indexed = dd.from_pandas(df.set_index("unique_id"), npartitions=npartitions_for(6, 2), sort=True)
-        got_indexed = forecast_distributed(indexed, h=7, n_paths=20, seed=3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PlannerWarning)
+            got_indexed = forecast_distributed(indexed, h=7, n_paths=20, seed=3)
     _assert_same(got, expected)
     _assert_same(got_indexed, expected)
     assert got.settings["engine"] == "dask" and got_indexed.settings["partitions"] == 6

@@ -220,14 +220,19 @@ def _forecast_hierarchy(frame: pd.DataFrame, cols: list[str], args: argparse.Nam
 
 
 def _driver_table(result, drivers) -> pd.DataFrame:
+    """Each driver's effect on the forecast summed over the horizon and series [units of y], then the
+    statistical and the final totals. A shift moves demand between series: its net effect is 0."""
     fc = result.forecast
+    total = float(fc["statistical"].sum())
     rows = []
     for d in drivers:
         target = f" -> {d.params['target']}" if d.kind == "shift" else ""
+        effect = float(fc[d.label].sum())
+        start = d.start.strftime("%Y-%m-%d" if d.start == d.start.normalize() else "%Y-%m-%d %H:%M")
         rows.append({"driver": d.label, "kind": d.kind, "series": ("all" if d.series == "*" else d.series) + target,
-                     "from": d.start.strftime("%Y-%m-%d"), "sum over horizon": float(fc[d.label].sum())})
+                     "from": start, "sum over horizon": 0.0 if abs(effect) <= 1e-9 * abs(total) else effect})
     rows.append({"driver": "statistical forecast", "kind": "", "series": "all", "from": "",
-                 "sum over horizon": float(fc["statistical"].sum())})
+                 "sum over horizon": total})
     rows.append({"driver": "forecast with drivers", "kind": "", "series": "all", "from": "",
                  "sum over horizon": float(fc["forecast"].sum())})
     return pd.DataFrame(rows)

@@ -159,4 +159,4 @@ def _value(value: object, kind: str, file: str, where: str) -> float | str:
             raise InputError(f"{file}: {where}: expected a date like 2025-03-01, got {value!r}")
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
-    return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.isoformat()
+    return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.strftime("%Y-%m-%d %H:%M")
