@@ -215,3 +215,13 @@ def test_dask_engine_on_a_local_cluster_writes_the_pandas_output(tmp_path, src):
                  "--engine", "dask", "--workers", "1"]) == 0
     assert a.read_text() == b.read_text() and pa.read_text() == pb.read_text()
     pd.testing.assert_frame_equal(pd.read_csv(bb), pd.read_csv(ba).sort_values("unique_id").reset_index(drop=True))
+
+
+def test_dask_engine_names_the_input_row_not_the_partition_row(tmp_path, capsys):
+    df = _series().astype({"y": object})
+    df.loc[150, "y"] = "oops"   # series c, file row 151 (after the header)
+    src, out = tmp_path / "in.csv", tmp_path / "fc.csv"
+    df.to_csv(src, index=False)
+    assert main(["forecast", str(src), "--horizon", "7", "--output", str(out), "--engine", "dask"]) == 2
+    assert "in.csv: column 'y' must be numeric at row 151 (found 'oops')" in _one_error_line(capsys)
+    assert not out.exists()

@@ -97,8 +97,13 @@ def test_bad_input_on_a_worker_is_the_pandas_error():
     with pytest.raises(InputError, match="off the D grid"):
         forecast(df, h=3, freq="D")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
-            distributed.Client(cluster), pytest.raises(InputError, match="off the D grid"):
-        forecast(dd.from_pandas(df, npartitions=2), h=3, freq="D")
+            distributed.Client(cluster):
+        with pytest.raises(InputError, match="off the D grid"):
+            forecast(dd.from_pandas(df, npartitions=2), h=3, freq="D")
+        bad = _series().astype({"y": object})
+        bad.loc[bad["unique_id"] == "s2", "y"] = "n/a"
+        with pytest.raises(InputError, match=r"must be numeric at row 1 .*\(rows counted within partition \d, sorted"):
+            forecast(dd.from_pandas(bad.set_index("unique_id"), npartitions=3, sort=True), h=3, freq="D")
 
 
 def test_partitions_keep_every_worker_busy_and_tasks_small():

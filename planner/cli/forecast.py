@@ -168,11 +168,16 @@ def _forecast_dask(frame: pd.DataFrame, args: argparse.Namespace, levels: list[i
     if "unique_id" not in frame.columns:
         raise InputError(f"{args.input}: the following columns are missing: ['unique_id'] "
                          f"(found {list(frame.columns)[:8]})")
+    from planner.forecast.prepare import prepare
+
+    with warnings.catch_warnings():  # the input's checks, with its own row numbers; the workers warn
+        warnings.simplefilter("ignore")
+        prepare(frame, args.freq, args.input)
     workers = args.workers or 2
     frame = frame.assign(unique_id=frame["unique_id"].astype(str)).set_index("unique_id")
     ddf = dd.from_pandas(frame, npartitions=npartitions_for(frame.index.nunique(), workers), sort=True)
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster, Client(cluster):
+                      silence_logs=logging.CRITICAL) as cluster, Client(cluster):
         return forecast_distributed(ddf, args.horizon, args.freq, levels, n_paths, args.seed, what=args.input)
 
 

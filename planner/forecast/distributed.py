@@ -90,6 +90,13 @@ def forecast_distributed(df: Any, h: int, freq: str | None = None, level: Sequen
         ``unique_id``) as pandas frames; ``settings`` as the pandas run's plus ``engine`` and
         ``partitions``. Warnings raised on the workers (gaps, short histories...) are raised again
         here.
+
+    Raises
+    ------
+    InputError
+        As the pandas run, raised on a worker; an error naming a row counts rows within that
+        partition and says so (validate with :func:`planner.forecast.prepare.prepare` first for
+        the rows of the whole input, as ``planner forecast --engine dask`` does).
     """
     levels = list(level)
     if freq is None:
@@ -120,8 +127,10 @@ def forecast_distributed(df: Any, h: int, freq: str | None = None, level: Sequen
 
 
 def _forecast_part(part: pd.DataFrame, h: int, freq: str, level: list[int], n_windows: int, n_paths: int,
-                   seed: int, what: str) -> dict | None:
-    """Forecast the whole series of one partition (on a worker); ``None`` for an empty partition."""
+                   seed: int, what: str, partition: int | None = None) -> dict | None:
+    """Forecast the whole series of one partition (on a worker); ``None`` for an empty partition.
+
+    An input error that names a row counts rows within the partition, and says so."""
     from planner.forecast.engine import Forecaster
 
     if part.index.name == "unique_id":
@@ -130,8 +139,14 @@ def _forecast_part(part: pd.DataFrame, h: int, freq: str, level: list[int], n_wi
         return None
     with _LOCK, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        r = Forecaster(h, level, n_windows, n_jobs=1).fit(part[["unique_id", "ds", "y"]], freq, what) \
-            .predict(h, n_paths, seed)
+        try:
+            r = Forecaster(h, level, n_windows, n_jobs=1).fit(part[["unique_id", "ds", "y"]], freq, what) \
+                .predict(h, n_paths, seed)
+        except InputError as exc:
+            if " row" not in str(exc):
+                raise
+            where = f"partition {partition}" if partition is not None else "its partition"
+            raise type(exc)(f"{exc} (rows counted within {where}, sorted by unique_id)") from None
     seen, notes = set(), []
     for w in caught:
         if issubclass(w.category, UserWarning) and str(w.message) not in seen:
@@ -148,7 +163,7 @@ def _on_dask(df: Any, kwargs: dict) -> list[dict | None]:
         if "unique_id" not in df.columns:
             raise InputError(f"{kwargs['what']}: the following columns are missing: ['unique_id']")
         df = df.shuffle(on="unique_id", npartitions=df.npartitions)
-    tasks = [dask.delayed(_forecast_part)(part, **kwargs) for part in df.to_delayed()]
+    tasks = [dask.delayed(_forecast_part)(part, **kwargs, partition=i) for i, part in enumerate(df.to_delayed())]
     return list(dask.compute(*tasks))
 
 
