@@ -11,9 +11,10 @@ from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# pip name -> conda-forge name, where they differ; extras become their own packages.
+# pip name -> conda-forge name, where they differ; extras become their own packages (None: the
+# conda-forge package of the same name already holds that extra).
 _CONDA_NAME = {"duckdb": "python-duckdb"}
-_EXTRA_PACKAGES = {("pulp", "highs"): "highspy", ("dask", "distributed"): "distributed"}
+_EXTRA_PACKAGES = {("pulp", "highs"): "highspy", ("dask", "distributed"): "distributed", ("dask", "dataframe"): None}
 
 
 def _pyproject_requirements() -> dict[str, str]:
@@ -27,7 +28,8 @@ def _pyproject_requirements() -> dict[str, str]:
         name = req.name.lower()
         out[_CONDA_NAME.get(name, name)] = str(req.specifier)
         for extra in req.extras:
-            out[_EXTRA_PACKAGES[(name, extra)]] = ""
+            if _EXTRA_PACKAGES[(name, extra)] is not None:
+                out[_EXTRA_PACKAGES[(name, extra)]] = ""
     return out
 
 
@@ -59,3 +61,9 @@ def test_every_sample_file_is_in_the_notice():
     for path in (ROOT / "data" / "samples").rglob("*"):
         if path.is_file() and path.name != "NOTICE.md":
             assert path.name in notice, f"{path.name} is not listed in data/samples/NOTICE.md"
+
+
+def test_dask_extra_brings_what_the_dask_engine_needs():
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    reqs = {Requirement(r).name: Requirement(r) for r in extras["dask"]}
+    assert reqs["dask"].extras == {"distributed", "dataframe"}

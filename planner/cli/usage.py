@@ -7,9 +7,9 @@ import argparse
 from planner.cli._common import add_store_option, print_table, store_path
 from planner.exceptions import InputError
 from planner.outputs import check_file, write_file
+from planner.periods import ACCEPTED, check_freq
 from planner.store import Store
 from planner.usage import METRICS, summarize, to_series
-from planner.usage._io import check_freq
 
 __all__ = ["register"]
 
@@ -29,7 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e = sub.add_parser("series", help="export Nixtla long format (unique_id, ds, y) for forecasting")
     e.add_argument("--metric", action="append", required=True, help="metric, repeatable")
     e.add_argument("--by", default="", help="comma-separated dimensions splitting the series")
-    e.add_argument("--freq", default="D", help="pandas frequency of the periods (default D)")
+    e.add_argument("--freq", default="D", help=f"period grain (default D): {ACCEPTED}; each period is labelled "
+                   "by its first day (ME, QE: by their last)")
     e.add_argument("--source", action="append", help="only this source, repeatable")
     e.add_argument("--output", required=True, help="CSV file to write")
     add_store_option(e)
@@ -58,12 +59,12 @@ def _summary(args: argparse.Namespace) -> int:
 
 
 def _series(args: argparse.Namespace) -> int:
-    check_freq(args.freq, "--freq")
+    freq = check_freq(args.freq, "--freq")
     unknown = [m for m in args.metric if m not in METRICS]
     if unknown:
         raise InputError(f"--metric: unknown metric(s) {unknown}; expected some of {', '.join(METRICS)}")
     check_file(args.output, [store_path(args)])
-    series = to_series(_load(args, args.metric), args.metric, by=_split(args.by), freq=args.freq)
+    series = to_series(_load(args, args.metric), args.metric, by=_split(args.by), freq=freq)
     with write_file(args.output, [store_path(args)]) as tmp:
         series.to_csv(tmp, index=False)
     print(f"wrote {args.output}: {series['unique_id'].nunique()} series, {len(series)} rows")

@@ -516,8 +516,8 @@ def forecast(df: pd.DataFrame, h: int, freq: str | None = None, level: Sequence[
     ----------
     df : pandas.DataFrame, or a Dask / Spark / Ray DataFrame
         ``unique_id, ds, y`` (Nixtla long format), any regular frequency. A distributed frame is
-        forecast where it lives (:mod:`planner.forecast.distributed`) and ``forecast`` is a frame
-        of the same engine; ``backtest`` and ``paths`` are then empty.
+        forecast where it lives, whole series per partition (:mod:`planner.forecast.distributed`),
+        and gives the same result as pandas (``n_jobs`` and ``progress`` do not apply).
     h : int
         Horizon [periods].
     freq : str, optional
@@ -543,11 +543,7 @@ def forecast(df: pd.DataFrame, h: int, freq: str | None = None, level: Sequence[
     from planner.forecast.distributed import forecast_distributed, is_distributed
 
     if is_distributed(df):
-        if n_paths:
-            raise InputError("sample paths are computed on pandas input only; collect the series first")
-        fc = forecast_distributed(df, h, freq, level, n_windows)
-        return ForecastResult(fc, pd.DataFrame(columns=["unique_id", "ds", "sample", "y"]), pd.DataFrame(),
-                              {"h": h, "freq": freq, "level": list(level), "engine": type(df).__module__})
+        return forecast_distributed(df, h, freq, level, n_paths, seed, n_windows)
     return Forecaster(h, level, n_windows, n_jobs, progress).fit(df, freq).predict(h, n_paths, seed)
 
 

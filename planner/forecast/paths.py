@@ -6,10 +6,14 @@ quantile function defined by the calibrated intervals (piecewise linear between 
 bounds and the median, in log space for positive series, extended linearly beyond the outermost
 interval). So the per-period
 quantiles of many paths reproduce the intervals, and a path that runs high tends to stay high.
+Each series draws from its own random stream, seeded by ``(seed, CRC-32 of its unique_id)``, so
+its paths do not depend on the other series of the call: a run split over Dask partitions gives
+the paths of the pandas run.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -34,7 +38,7 @@ def sample_paths(fc: pd.DataFrame, level: Sequence[int], rho: Mapping[str, float
     n_paths : int
         Paths per series.
     seed : int
-        Random seed.
+        Random seed (>= 0); series ``u`` draws from ``default_rng([seed, crc32(u)])``.
 
     Returns
     -------
@@ -42,7 +46,6 @@ def sample_paths(fc: pd.DataFrame, level: Sequence[int], rho: Mapping[str, float
         ``unique_id, ds, sample, y``; ``y`` is never below the lowest interval bound's floor of 0
         when the forecast is non-negative.
     """
-    rng = np.random.default_rng(seed)
     levels = sorted(level)
     probs = [0.5]
     cols = ["forecast"]
@@ -56,6 +59,7 @@ def sample_paths(fc: pd.DataFrame, level: Sequence[int], rho: Mapping[str, float
         q = np.sort(g[cols].to_numpy(dtype=float), axis=1)   # (h, k) quantiles at probs
         h = len(g)
         r = float(rho.get(uid, 0.5))
+        rng = np.random.default_rng([seed, zlib.crc32(str(uid).encode())])
         eps = rng.standard_normal((n_paths, h))
         x = np.empty_like(eps)
         x[:, 0] = eps[:, 0]

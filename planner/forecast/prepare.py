@@ -17,6 +17,7 @@ import pandas as pd
 
 from planner.exceptions import InputError, PlannerWarning
 from planner.forecast.spaces import to_model_space
+from planner.periods import WEEKDAYS, check_freq
 
 __all__ = ["SeriesInfo", "prepare", "infer_freq", "season_candidates"]
 
@@ -60,24 +61,75 @@ class SeriesInfo:
 
 
 def infer_freq(df: pd.DataFrame, what: str = "input") -> str:
-    """Infer one pandas frequency for all series from their most common time step."""
+    """Infer one pandas frequency for all series from their most common time step.
+
+    Weekly steps give ``W-<day>`` for the weekday most timestamps fall on (``2W-<day>`` for
+    two-week steps...); steps of 28-31 days give ``MS`` when every timestamp is the first of a
+    month, ``ME`` when every one is the last; 89-92 days give ``QS`` / ``QE`` for calendar
+    quarters (``QS-FEB``, ``QE-NOV``... for quarters shifted by one or two months); 365-366 days
+    give ``YS`` / ``YE``; anything else the fixed step (``h``, ``D``, ``15min``...).
+
+    Raises
+    ------
+    InputError
+        A single period per series, or monthly / quarterly / yearly steps whose timestamps are
+        not all period starts or all period ends (naming one that is neither).
+    """
     steps = df.groupby("unique_id")["ds"].diff().dropna()
     if steps.empty:
         raise InputError(f"{what}: cannot infer a frequency from a single period per series; pass freq")
     step = steps.mode().iloc[0]
-    if step % pd.Timedelta(days=7) == pd.Timedelta(0):
-        return f"{step.days // 7}W-{df['ds'].iloc[0].strftime('%a').upper()}".lstrip("1")
-    if step >= pd.Timedelta(days=28) and step <= pd.Timedelta(days=31):
-        return "MS" if (df["ds"].dt.day == 1).all() else "ME"
-    if step >= pd.Timedelta(days=89) and step <= pd.Timedelta(days=92):
-        return "QS"
+    ds = pd.DatetimeIndex(df["ds"])
+    weeks = step >= pd.Timedelta(days=7) and step % pd.Timedelta(days=7) == pd.Timedelta(0)
+    for lo, hi, name in ((28, 31, "M"), (89, 92, "Q"), (365, 366, "Y")):
+        if pd.Timedelta(days=lo) <= step <= pd.Timedelta(days=hi):
+            try:
+                return _calendar_freq(ds, name, what)
+            except InputError:
+                if not weeks:  # 28 or 91 days may be 4 or 13 weeks
+                    raise
+    if weeks:
+        k = step.days // 7
+        day = WEEKDAYS[int(pd.Series(ds.weekday).mode().iloc[0])]
+        return f"{k if k > 1 else ''}W-{day}"
     offset = pd.tseries.frequencies.to_offset(step)
     return offset.freqstr
 
 
+def _calendar_freq(ds: pd.DatetimeIndex, name: str, what: str) -> str:
+    """``MS``/``ME``, ``QS``/``QE`` (with the quarters' anchor month) or ``YS``/``YE`` for timestamps
+    that are all period starts or all period ends."""
+    period = {"M": "month", "Q": "quarter", "Y": "year"}[name]
+    midnight = ds == ds.normalize()
+    starts, ends = midnight & (ds.day == 1), midnight & ds.is_month_end
+    side = "S" if starts.all() else "E" if ends.all() else ""
+    if not side:
+        odd = ds[~(starts | ends)]
+        odd = odd[0] if len(odd) else ds[~starts][0]
+        raise InputError(f"{what}: {period}ly steps, but timestamp {odd} is not the first day of a month like "
+                         f"the others, nor are all the last; label every period by its first day ({name}S) or "
+                         f"its last ({name}E), or pass freq")
+    if name == "M":
+        return f"M{side}"
+    phase = set(((ds.month - 1) % (3 if name == "Q" else 12)).tolist())
+    if len(phase) > 1:
+        raise InputError(f"{what}: {period}ly steps, but the timestamps fall in months {sorted(set(ds.month))} that "
+                         f"do not start or end {period}s of one calendar; pass freq")
+    m = phase.pop()   # 0-based month of the first (S) or last (E) month of every period, modulo 3 or 12
+    if name == "Q":   # QS-JAN: quarters starting Jan, Apr...; QE-DEC: quarters ending Mar, Jun...
+        anchor = _MONTHS[m] if side == "S" else _MONTHS[(m + 9) % 12]
+        return f"Q{side}" if anchor == ("JAN" if side == "S" else "DEC") else f"Q{side}-{anchor}"
+    anchor = _MONTHS[m]
+    return f"Y{side}" if anchor == ("JAN" if side == "S" else "DEC") else f"Y{side}-{anchor}"
+
+
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+
 def season_candidates(freq: str) -> tuple[int, ...]:
-    """Seasonal periods a frequency implies: per day and per week for sub-daily data, 7 for daily,
-    52 for weekly, 12 for monthly, 4 for quarterly."""
+    """Seasonal periods a frequency implies [periods]: per day and per week for sub-daily data, 7 for
+    daily, 52 for weekly, 12 for monthly, 4 for quarterly, none for yearly; a multiple of the
+    frequency (``2W-MON``, ``2MS``) divides the yearly cycle when it can (26, 6)."""
     offset = pd.tseries.frequencies.to_offset(freq)
     name = offset.name
     try:
@@ -89,13 +141,10 @@ def season_candidates(freq: str) -> tuple[int, ...]:
         return (per_day, per_day * 7) if per_day > 1 else (7,)
     if step is not None and step == pd.Timedelta(days=1):
         return (7,)
-    if name.startswith("W"):
-        return (52,)
-    if name in ("MS", "ME", "M", "BMS", "BME"):
-        return (12,)
-    if name.startswith("Q"):
-        return (4,)
-    return ()
+    per_year = 52 if name.startswith("W") else 12 if name in ("MS", "ME", "M", "BMS", "BME") \
+        else 4 if name.startswith(("QS", "QE", "BQ")) else 0
+    n = abs(offset.n)
+    return (per_year // n,) if per_year and per_year % n == 0 and per_year // n > 1 else ()
 
 
 def prepare(
@@ -158,10 +207,11 @@ def prepare(
     frame = frame.sort_values(["unique_id", "ds"]).reset_index(drop=True)
     if freq is None:
         freq = infer_freq(frame, what)
-    try:
-        pd.tseries.frequencies.to_offset(freq)
-    except ValueError:
-        raise InputError(f"{what}: unknown frequency {freq!r}; expected e.g. h, D, W-MON, MS") from None
+    else:
+        try:   # any pandas frequency describes a grid; the error names planner's aliases
+            pd.tseries.frequencies.to_offset(freq)
+        except ValueError:
+            check_freq(freq, f"{what}: freq")
     parts, info = [], {}
     for uid, g in frame.groupby("unique_id", sort=True):
         series, notes = _regularize(g, freq, what)

@@ -121,19 +121,10 @@ def misspelt_columns(frame: pd.DataFrame, optional: Iterable[str], what: str, la
 
 
 def check_freq(freq: str | None, what: str = "freq") -> str | None:
-    """Return ``freq`` if pandas understands it, else raise, e.g.
-    ``--freq 'hourly': not a pandas frequency; use h, D, W-MON, MS, QS``."""
-    if freq is None:
-        return None
-    from pandas.tseries.frequencies import to_offset
+    """:func:`planner.periods.check_freq`, letting ``None`` (no resampling) through."""
+    from planner.periods import check_freq as check
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)
-            to_offset(freq)
-    except (ValueError, TypeError):
-        raise InputError(f"{what} {freq!r}: not a pandas frequency; {FREQ_HINT}") from None
-    return freq
+    return None if freq is None else check(freq, what)
 
 
 def note_rows(frame: pd.DataFrame, what: str, rows_read: int, skipped: Mapping[str, int], action: str) -> pd.DataFrame:

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import pandas as pd
 
 from planner.exceptions import InputError
-from planner.usage._io import check_freq, close_match
+from planner.periods import check_freq, period_label
+from planner.usage._io import close_match
 from planner.usage.schema import DIMENSIONS, METRICS, validate_usage
 
 __all__ = ["to_series", "summarize"]
@@ -32,7 +33,12 @@ def to_series(
     by : sequence of str
         Dimensions (or ``"source"``) that split the series, e.g. ``("team", "model")``.
     freq : str
-        pandas frequency of the periods, e.g. ``"h"``, ``"D"``, ``"W-MON"``, ``"MS"``.
+        Period grain: ``"h"`` (or ``"<n>h"``, ``"<n>min"``), ``"D"``, ``"W-MON"`` … ``"W-SUN"``
+        (weeks starting that day), ``"MS"`` / ``"ME"`` (calendar months), ``"QS"`` / ``"QE"``
+        (calendar quarters). Each period is labelled by the point of that frequency's pandas grid
+        it contains: its first instant, except ``ME`` / ``QE`` (00:00 of the last day); see
+        :mod:`planner.periods`. A first or last period the data covers only in part holds the sum
+        of what is there.
     fill_value : float or None
         Value for periods with no rows between a series' first and last period (0: nothing was
         used). ``None`` leaves them out so the forecaster sees the gap.
@@ -42,9 +48,15 @@ def to_series(
     Returns
     -------
     pandas.DataFrame
-        Columns ``unique_id`` (``"<by values>/<metric>"``), ``ds`` (period start) and ``y`` in the
-        metric's unit, sorted by ``unique_id, ds``.
+        Columns ``unique_id`` (``"<by values>/<metric>"``), ``ds`` (period label, above) and ``y``
+        in the metric's unit (the sum over the period), sorted by ``unique_id, ds``.
+
+    Raises
+    ------
+    InputError
+        An unknown metric, dimension or frequency (the message lists the accepted aliases).
     """
+    freq = check_freq(freq)
     validate_usage(usage)
     metrics = [metric] if isinstance(metric, str) else list(metric)
     unknown = [m for m in metrics if m not in METRICS]
@@ -55,11 +67,7 @@ def to_series(
     rows = usage[usage["metric"].isin(metrics)]
     if rows.empty:
         raise InputError(f"the usage table has no rows for metric(s) {metrics}")
-    try:
-        ds = rows["ts"].dt.to_period(freq).dt.start_time if not freq.lower().endswith(("h", "min", "s")) \
-            else rows["ts"].dt.floor(freq)
-    except (ValueError, AttributeError) as exc:
-        raise InputError(f"unknown frequency {freq!r}: {exc}") from None
+    ds = period_label(rows["ts"], freq)
     keys = [*by, "metric"]
     uid = rows[keys].astype(str).agg(sep.join, axis=1) if keys else rows["metric"]
     out = (
