@@ -60,7 +60,7 @@ def test_paths_are_written_in_long_format_and_are_the_library_paths(tmp_path, sr
      (["--paths-output", "p.csv"], "--paths N and --paths-output FILE go together"),
      (["--paths", "0", "--paths-output", "p.csv"], "--paths must be >= 1"),
      (["--workers", "2"], "--workers applies to --engine dask only"),
-     (["--paths", "5", "--paths-output", "OUT"], "must be different files"),
+     (["--paths", "5", "--paths-output", "OUT"], "is also the --output file; give each its own file"),
      (["--freq", "weekly"], "--freq: unknown frequency 'weekly'; expected one of h"),
      (["--hierarchy", "org", "--engine", "dask"], "--hierarchy runs on the pandas engine")],
 )

@@ -202,7 +202,7 @@ def test_to_series_zero_fill_vs_gaps():
     })
     assert to_series(usage, "requests")["y"].tolist() == [5.0, 0.0, 7.0]
     assert to_series(usage, "requests", fill_value=None)["y"].tolist() == [5.0, 7.0]
-    with pytest.raises(InputError, match="freq .fortnight.: not a pandas frequency; use h, D, W-MON, MS, QS"):
+    with pytest.raises(InputError, match="freq: unknown frequency .fortnight.; expected one of h"):
         to_series(usage, "requests", freq="fortnight")
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from planner.cli._common import add_store_option, print_table, store_path
-from planner.exceptions import InputError
+from planner.exceptions import InputError, PathError
 from planner.outputs import check_file, write_file
 from planner.periods import ACCEPTED, check_freq
 
@@ -77,11 +77,6 @@ def _check_options(args: argparse.Namespace) -> None:
     if args.hierarchy is not None and args.drivers:
         raise InputError("--drivers with --hierarchy would break the reconciled sums; apply drivers to the "
                          "bottom-level series first, or forecast without --hierarchy")
-    outputs = [o for o in (args.output, args.backtest, args.paths_output) if o]
-    resolved = [Path(o).resolve() for o in outputs]
-    if len(set(resolved)) < len(resolved) or Path(args.input).resolve() in resolved:
-        raise InputError(f"INPUT, --output, --backtest and --paths-output must be different files, got "
-                         f"{[args.input, *outputs]}")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -95,9 +90,13 @@ def _run(args: argparse.Namespace) -> int:
     if args.save:
         check_file(store_path(args), [args.input], option="--store", example="planner.duckdb")
     outputs = [(args.output, "--output"), (args.backtest, "--backtest"), (args.paths_output, "--paths-output")]
+    seen: dict[Path, str] = {}
     for target, option in outputs:
         if target:
-            check_file(target, inputs, option=option)
+            path = check_file(target, inputs, option=option).resolve()
+            if path in seen:
+                raise PathError(f"{option} {target}: is also the {seen[path]} file; give each its own file")
+            seen[path] = option
     frame = read_frame(args.input) if args.hierarchy is not None else read_series(args.input)
     hierarchy = _hierarchy_columns(args.hierarchy, frame, args.input) if args.hierarchy is not None else None
     drivers = []
