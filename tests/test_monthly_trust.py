@@ -96,6 +96,22 @@ def test_a_month_that_stops_early_or_is_thin_is_refused_unless_allowed():
     assert month_coverage(usage, "2025-03", ["requests"]) == []  # a complete month passes without a note
 
 
+def test_a_month_whose_usage_is_only_in_a_series_left_out_is_refused():
+    from planner.report.freshness import month_coverage, series_reach_month
+    from planner.report.series import build_series
+
+    # model a runs daily to February's end; one row of model b on 2025-03-25 holds March's usage
+    ts = pd.date_range("2025-01-01", "2025-02-28", freq="D")
+    rows = [{"ts": t, "source": "gw", "model": "a", "metric": "requests", "value": 100.0} for t in ts]
+    usage = _usage([*rows, {"ts": "2025-03-25", "source": "gw", "model": "b", "metric": "requests", "value": 5000.0}])
+    assert month_coverage(usage, "2025-03", ["requests"]) == ["usage for 2025-03 ends 2025-03-25 00:00, 6 days "
+                                                              "before the month's end"]
+    built = build_series(usage, ["requests"], by=["model"], freq="D")
+    assert built.left_out["unique_id"].tolist() == ["b/requests"]
+    with pytest.raises(InputError, match="the current series end 2025-02-28 00:00, before month 2025-03"):
+        series_reach_month(built.series, "2025-03")
+
+
 def test_monthly_job_refuses_a_month_that_stops_early(tmp_path, capsys):
     store = tmp_path / "s.duckdb"
     ts = pd.date_range("2025-01-01", "2025-02-03 23:00", freq="h")

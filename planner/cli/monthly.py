@@ -34,9 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--max-series", type=int, default=8, help="largest series forecast (default 8)")
     p.add_argument("--output-dir", default="reports", metavar="DIR", help="report folder (default reports)")
     p.add_argument("--prices", metavar="FILE", default="",
-                   help="your prices YAML: unit_prices per metric and series (for series whose data carries no "
-                   "cost_usd and whose model the price catalog does not price) and a capacity entry (gpu_type, "
-                   "cloud, gpus_per_unit, or your own USD per GPU-hour) for the commitment comparison; see "
+                   help="your prices YAML: unit_prices per metric and series (used before the data's cost_usd "
+                   "and the price catalog) and a capacity entry (gpu_type and cloud priced from the GPU catalog, "
+                   "gpus_per_unit, or your own USD per GPU-hour) for the commitment comparison; see "
                    "plans/demo_prices.yaml")
     p.add_argument("--budget", type=float, default=0.0, metavar="USD",
                    help="your budget for the forecast horizon [USD]; without it the report shows spend and its "

@@ -13,7 +13,7 @@ import pandas as pd
 
 from planner.exceptions import InputError
 
-__all__ = ["MIN_SHARE_OF_MEDIAN", "month_coverage", "latest_usage"]
+__all__ = ["MIN_SHARE_OF_MEDIAN", "month_coverage", "latest_usage", "series_reach_month"]
 
 #: A month whose total is below this share of the median earlier month's is refused.
 MIN_SHARE_OF_MEDIAN = 0.5
@@ -118,3 +118,20 @@ def _days(delta: pd.Timedelta) -> str:
     if days >= 1.5:
         return f"{round(days)} days"
     return f"{round(delta / pd.Timedelta(hours=1))} hours"
+
+
+def series_reach_month(series: pd.DataFrame, month: str, what: str = "month") -> None:
+    """Refuse when the current series (after stale ones were left out) all end before ``month``.
+
+    Raises
+    ------
+    InputError
+        The month's usage is only in series that were left out (e.g. a single billing row).
+    """
+    from planner.report.monthly import month_bounds
+
+    start, _ = month_bounds(month)
+    last = series["ds"].max()
+    if last < start:
+        raise InputError(f"the current series end {last:%Y-%m-%d %H:%M}, before {what} {month}: its usage is only in "
+                         "series left out as not current (see the notes)")

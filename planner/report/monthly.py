@@ -171,7 +171,7 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
     ReportError
         A report notebook failed (its executed copy is written).
     """
-    from planner.report.freshness import month_coverage
+    from planner.report.freshness import month_coverage, series_reach_month
     from planner.report.pricing import (
         CAPACITY_METRICS,
         capacity_prices,
@@ -203,6 +203,7 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
         usage = every[every["ts"] < end]
         built = build_series(usage, metrics, by=by, freq=freq, max_series=max_series)
         run.notes += built.notes
+        series_reach_month(built.series, month, "--month")
         series = built.series
         last = series["ds"].max()
         h = horizon or max(1, len(pd.date_range(last, end + pd.offsets.MonthBegin(1), freq=freq,
