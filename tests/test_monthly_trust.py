@@ -247,7 +247,7 @@ def test_monthly_report_prices_spend_from_the_data_and_the_catalog_without_a_bud
     text = _html_text(report.html.read_text())
     # 24 h of claude-x at 1,000 tokens x 0.05 USD per 1,000 + gpt-4o at 2,000 tokens x 10 USD per million
     expected = 24 * 1000 * 0.05 / 1000 + 24 * 2000 * 10e-6
-    assert f"USD {expected:,.0f}" in text and "2 of 3 series priced" in text
+    assert f"USD {expected:,.2f}" in text and "2 of 3 series priced" in text
     assert "cost_usd over 336,000 output tokens in your data" in text
     assert "price catalog entry 'gpt-4o'" in text and "unknown API model 'in-house-7b'" in text
     assert "No budget was given" in text and "runs out" not in text
@@ -263,7 +263,7 @@ def test_monthly_report_states_your_budget_when_you_give_one(priced_store, tmp_p
                            date="d")
     text = _html_text(report.html.read_text())
     # 1.2 + 0.48 USD a day of spend: over a 1 USD budget within the day
-    assert "Your budget of USD 1 runs out" in text and "No budget was given" not in text
+    assert "Your budget of USD 1.00 runs out" in text and "No budget was given" not in text
 
 
 def test_capacity_prices_come_from_the_gpu_catalog_or_the_user_and_scale_with_the_period():
@@ -308,6 +308,8 @@ def test_commitment_comparison_is_skipped_without_gpu_prices_or_current_gpu_dema
     assert _commitment_blocker({"gpu_hours": usage}, "2025-03", end, None, False).startswith("no GPU prices")
     prices = PriceFile(Path("p.yaml"), capacity={"gpu_type": "H100"})
     assert _commitment_blocker({"gpu_hours": usage}, "2025-03", end, prices, False) == ""
+    assert "periods of different lengths" in _commitment_blocker({"gpu_hours": usage}, "2025-03", end, prices,
+                                                                 False, freq="MS")
     stale = _commitment_blocker({"gpu_hours": usage}, "2026-03", pd.Timestamp("2026-04-01"), prices, False)
     assert "latest gpu_hours usage is 2025-03-31 23:00 (source cluster); month 2026-03 has none" in stale
 

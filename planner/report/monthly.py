@@ -234,7 +234,7 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
     if plan_config:
         run.reports["capacity_plan"] = render_report("capacity_plan", {"output_dir": str(plan_dir.resolve())},
                                                      output_dir, date=month).html
-    why = _commitment_blocker(capacity, month, end, prices, allow_incomplete)
+    why = _commitment_blocker(capacity, month, end, prices, allow_incomplete, freq)
     if why:
         run.skipped["commitment_comparison"] = why
     else:
@@ -249,7 +249,7 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
 
 
 def _commitment_blocker(capacity: dict[str, pd.DataFrame], month: str, end: pd.Timestamp, prices,
-                        allow_incomplete: bool) -> str:
+                        allow_incomplete: bool, freq: str = "h") -> str:
     """Why the month's commitment comparison cannot be made ("" when it can)."""
     from planner.report.freshness import month_coverage
     from planner.report.pricing import CAPACITY_METRICS, capacity_prices
@@ -268,7 +268,7 @@ def _commitment_blocker(capacity: dict[str, pd.DataFrame], month: str, end: pd.T
         return ("no GPU prices: give --prices FILE with a capacity entry (gpu_type and cloud priced from the "
                 "GPU catalog, gpus_per_unit, or your own USD per GPU-hour)")
     try:
-        capacity_prices(metric, prices=prices)
+        capacity_prices(metric, prices=prices).per_unit_period(freq)
     except InputError as exc:
         return str(exc)
     return ""

@@ -193,7 +193,7 @@ def _catalog_rate(r, unit: str, catalog_path) -> tuple[float, str, str]:
     try:
         entry = model_price(model, catalog_path)
     except CatalogError as exc:
-        return np.nan, "none", f"no USD figure: {why}, and {exc}"
+        return np.nan, "none", f"no USD figure: {why}, and {str(exc).replace('; close matches: []', '')}"
     price = entry.get(field_)
     if price is None or not np.isfinite(price):
         return np.nan, "none", f"no USD figure: {why}, and the catalog entry {model!r} gives no {field_}"

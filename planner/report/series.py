@@ -70,8 +70,10 @@ def series_labels(usage: pd.DataFrame, by: Sequence[str]) -> pd.Series:
         raise InputError(f"unknown dimension(s) {bad}; expected some of {['source', *DIMENSIONS]}")
     values = usage[by].astype(str)
     empty = values.eq("")
-    parts = values.mask(empty, pd.DataFrame({b: f"(no {b})" for b in by}, index=usage.index))
-    label = parts.agg("/".join, axis=1) if len(by) > 1 else parts[by[0]]
+    label = None
+    for b in by:
+        part = values[b].where(~empty[b], f"(no {b})")
+        label = part if label is None else label + "/" + part
     none = empty.all(axis=1)
     if none.any():
         label = label.where(~none, usage["source"].astype(str) + f" (no {', '.join(by)})")
