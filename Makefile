@@ -23,7 +23,8 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	@touch $@ $(VENV)/.installed
 
 ## demo: ingest the bundled real samples into out/demo/planner.duckdb, print a usage summary, forecast ServeGen,
-##       and run the monthly job for January 2025 (forecast and capacity-plan snapshots, HTML reports)
+##       run the monthly job for January 2025 (forecast and capacity-plan snapshots, HTML reports) and compare
+##       GPU commitments on Philly's busy nodes (2017; priced by plans/demo_prices.yaml)
 demo: $(VENV)/.installed
 	@$(BIN)/planner ingest data/samples/azure_llm_2023_code.csv data/samples/azure_llm_2023_conv.csv \
 		data/samples/focus/multi_model_usage.csv data/samples/focus/ai_prompt_caching_a.csv
@@ -39,7 +40,9 @@ demo: $(VENV)/.installed
 	@echo
 	@echo "store: $(PLANNER_STORE); forecasts: $(DEMO)/servegen_forecast.csv"
 	@$(BIN)/planner monthly --month 2025-01 --source servegen --metric requests --freq h --horizon 48 \
-		--plan plans/servegen.yaml --output-dir $(DEMO)/reports
+		--plan plans/servegen.yaml --prices plans/demo_prices.yaml --output-dir $(DEMO)/reports
+	@$(BIN)/planner report commitment_comparison -p sources '[philly]' -p prices_file plans/demo_prices.yaml \
+		--output-dir $(DEMO)/reports --date philly-2017
 
 ## test: the whole suite (slow real-data tests included)
 test: $(VENV)/.installed-dev

@@ -5,7 +5,7 @@ each entry citing its source. Every loader takes an optional path; a file of the
 ``$PLANNER_CATALOG_DIR`` (default ``~/.config/planner/catalog``) overrides the packaged one.
 """
 
-from planner.catalog._files import CATALOG_ENV, user_catalog_dir
+from planner.catalog._files import CATALOG_ENV, catalog_origin, user_catalog_dir
 from planner.catalog.gpus import gpu_offer, import_skypilot, load_gpus
 from planner.catalog.prices import cache_rules, load_cache_rules, load_prices, model_price
 from planner.catalog.throughput import Throughput, load_throughput, throughput
@@ -13,6 +13,7 @@ from planner.catalog.throughput import Throughput, load_throughput, throughput
 __all__ = [
     "CATALOG_ENV",
     "user_catalog_dir",
+    "catalog_origin",
     "load_prices",
     "model_price",
     "cache_rules",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import pandas as pd
 
 from planner.exceptions import CatalogError
 
-__all__ = ["CATALOG_ENV", "user_catalog_dir", "resolve", "read_csv"]
+__all__ = ["CATALOG_ENV", "user_catalog_dir", "resolve", "read_csv", "catalog_origin"]
 
 #: Environment variable naming the user catalog folder.
 CATALOG_ENV = "PLANNER_CATALOG_DIR"
@@ -35,6 +37,25 @@ def resolve(name: str, path: str | Path | None = None) -> Path:
     if user.is_file():
         return user
     return Path(str(resources.files("planner.catalog") / "data" / name))
+
+
+def catalog_origin(name: str, path: str | Path | None = None) -> str:
+    """Where the catalog file ``name`` is read from, in words, with its version or date.
+
+    ``"planner's packaged catalog 2026.11 (gpu_offerings.csv)"`` for the packaged file (the version
+    in ``data/MANIFEST.md``), ``"catalog file PATH (modified YYYY-MM-DD)"`` for a user's file.
+    """
+    file = resolve(name, path)
+    packaged = Path(str(resources.files("planner.catalog") / "data"))
+    if file.parent == packaged:
+        try:
+            head = (packaged / "MANIFEST.md").read_text(encoding="utf-8").splitlines()[0]
+        except (OSError, IndexError):
+            head = ""
+        found = re.search(r"version ([\w.-]+)", head)
+        return f"planner's packaged catalog {found.group(1) if found else '(unversioned)'} ({name})"
+    modified = datetime.fromtimestamp(file.stat().st_mtime, UTC).strftime("%Y-%m-%d")
+    return f"catalog file {file} (modified {modified})"
 
 
 def read_csv(path: Path, required: list[str], numeric: list[str], label: str = "catalog") -> pd.DataFrame:

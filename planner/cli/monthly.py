@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from planner.cli._common import add_store_option
 
@@ -14,10 +15,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "monthly",
         help="month-end run: ingest, forecast, save snapshots, render reports",
-        description="Ingest new usage files (if given), forecast the next month from usage up to the "
-        "end of MONTH, save the forecast as a snapshot in the store, and render monthly_forecast "
-        "(and commitment_comparison when the store holds GPU demand) into OUTPUT_DIR/MONTH/; with --plan, "
-        "also solve that capacity plan, save it as a plan snapshot and render capacity_plan.",
+        description="Ingest new usage files (if given), check that MONTH has current usage (a month without "
+        "usage, or one that stops before its middle or totals under half the median month, exits 2 naming the "
+        "latest data), forecast the next month from the current series up to the end of MONTH (series ending "
+        "long before the rest are left out with a note), save the forecast as a snapshot in the store, and "
+        "render monthly_forecast (and commitment_comparison when the store holds current GPU demand and --prices "
+        "prices it) into OUTPUT_DIR/MONTH/; with --plan, also solve that capacity plan, save it as a plan "
+        "snapshot and render capacity_plan. Spend comes from your --prices, else the data's cost_usd, else the "
+        "price catalog entry of the series' model; each price's origin is printed. No price or budget is assumed.",
     )
     p.add_argument("--month", required=True, metavar="YYYY-MM", help="the month just closed")
     p.add_argument("--usage", action="append", default=[], metavar="FILE", help="usage file to ingest first, repeatable")
@@ -28,6 +33,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--horizon", type=int, default=0, help="periods to forecast (default: to the end of next month)")
     p.add_argument("--max-series", type=int, default=8, help="largest series forecast (default 8)")
     p.add_argument("--output-dir", default="reports", metavar="DIR", help="report folder (default reports)")
+    p.add_argument("--prices", metavar="FILE", default="",
+                   help="your prices YAML: unit_prices per metric and series (used before the data's cost_usd "
+                   "and the price catalog) and a capacity entry (gpu_type and cloud priced from the GPU catalog, "
+                   "gpus_per_unit, or your own USD per GPU-hour) for the commitment comparison; see "
+                   "plans/demo_prices.yaml")
+    p.add_argument("--budget", type=float, default=0.0, metavar="USD",
+                   help="your budget for the forecast horizon [USD]; without it the report shows spend and its "
+                   "forecast without a budget line")
+    p.add_argument("--allow-incomplete", action="store_true",
+                   help="report a month whose data stops before its middle or totals under half the median month "
+                   "(refused by default); a month without usage is always refused")
     p.add_argument("--plan", metavar="CONFIG", default="",
                    help="also solve this `planner plan` configuration, save it as the month's plan snapshot and "
                    "render capacity_plan")
@@ -44,14 +60,19 @@ def _run(args: argparse.Namespace) -> int:
         args.month, usage_files=args.usage, store_path=args.store or "", output_dir=args.output_dir,
         metrics=args.metric or ["output_tokens"], by=[b.strip() for b in args.by.split(",") if b.strip()],
         freq=args.freq, horizon=args.horizon, max_series=args.max_series, sources=args.source,
-        plan_config=args.plan,
+        plan_config=args.plan, prices_file=args.prices, budget_usd=args.budget,
+        allow_incomplete=args.allow_incomplete,
     )
+    for note in run.notes:
+        print(f"planner monthly: note: {note}", file=sys.stderr)
     if args.usage:
         print(f"ingested {run.ingested_rows} rows")
     for kind, sid in run.snapshots.items():
         print(f"saved {kind} snapshot {sid} ({run.month})")
     for path in run.reports.values():
         print(f"wrote {path}")
+    for line in run.prices:
+        print(f"price: {line}")
     for name, why in run.skipped.items():
         print(f"skipped {name}: {why}")
     return 0

@@ -9,9 +9,11 @@ scheduled monthly run in :mod:`planner.report.monthly`.
 
 from planner.report.notebooks import (
     coerce_parameters,
+    copy_notebook,
     list_notebooks,
     notebook_parameters,
     notebook_path,
+    resolve_path_parameters,
 )
 from planner.report.render import Report, render_report, to_html
 
@@ -20,6 +22,8 @@ __all__ = [
     "notebook_parameters",
     "notebook_path",
     "coerce_parameters",
+    "resolve_path_parameters",
+    "copy_notebook",
     "render_report",
     "to_html",
     "Report",

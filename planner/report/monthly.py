@@ -1,7 +1,10 @@
 """The monthly planning run: ingest new usage, forecast, save snapshots, render the reports.
 
-:func:`load_usage` and :func:`usage_series` are also what the notebooks call, so a report and
-the scheduled run read the same data the same way.
+:func:`load_usage` and :func:`usage_series` (:mod:`planner.report.series`) are also what the
+notebooks call, so a report and the scheduled run read the same data the same way; the run
+refuses a month without current data (:func:`planner.report.freshness.month_coverage`) and prices
+only from the user's prices file, the data's own cost or a named catalog entry
+(:mod:`planner.report.pricing`).
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ import pandas as pd
 
 from planner.exceptions import ForecastError, InputError
 from planner.outputs import check_folder, claim_folder
+from planner.report.series import build_series, usage_series  # noqa: F401 (notebooks import it here)
 from planner.store import Batch, Store
-from planner.usage import read_usage, to_series
+from planner.usage import read_usage
 from planner.usage._io import file_digest
 
 __all__ = ["load_usage", "usage_series", "forecast_tables", "latest_snapshot", "month_bounds",
-           "run_monthly", "MonthlyRun"]
+           "month_end", "run_monthly", "MonthlyRun"]
 
 
 def month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -34,8 +38,15 @@ def month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     return start, start + pd.offsets.MonthBegin(1)
 
 
+def month_end(month: str) -> pd.Timestamp | None:
+    """The first instant after ``month`` (``YYYY-MM``), or None for ``""``: the end of the data a
+    report labelled ``month`` reads."""
+    return month_bounds(month)[1] if month else None
+
+
 def load_usage(store_path: str = "", usage_files: Sequence[str] = (), sources: Sequence[str] = (),
-               metrics: Sequence[str] = (), end: pd.Timestamp | str | None = None) -> pd.DataFrame:
+               metrics: Sequence[str] = (), end: pd.Timestamp | str | None = None,
+               allow_empty: bool = False) -> pd.DataFrame:
     """Read the usage table from files (when given) or else from the store.
 
     Parameters
@@ -48,6 +59,8 @@ def load_usage(store_path: str = "", usage_files: Sequence[str] = (), sources: S
         Keep only these sources / metrics (empty: all).
     end : str or pandas.Timestamp, optional
         Keep periods before this instant (naive UTC).
+    allow_empty : bool
+        Return an empty table instead of raising when nothing matches.
     """
     if usage_files:
         usage = pd.concat([read_usage(str(f)) for f in usage_files], ignore_index=True)
@@ -60,25 +73,12 @@ def load_usage(store_path: str = "", usage_files: Sequence[str] = (), sources: S
     else:
         with Store(store_path or None, read_only=True) as store:
             usage = store.usage(end=end, sources=list(sources) or None, metrics=list(metrics) or None)
-    if usage.empty:
+    if usage.empty and not allow_empty:
         raise InputError(
             f"no usage rows for sources {list(sources) or 'any'} and metrics {list(metrics) or 'any'}"
             f"{' before ' + str(end) if end is not None else ''}"
         )
     return usage.reset_index(drop=True)
-
-
-def usage_series(usage: pd.DataFrame, metrics: Sequence[str], by: Sequence[str] = (), freq: str = "D",
-                 max_series: int = 8, history_periods: int = 0) -> pd.DataFrame:
-    """Nixtla series of the ``max_series`` largest series (by total), each cut to its last
-    ``history_periods`` periods (0: all)."""
-    series = to_series(usage, list(metrics), by=list(by), freq=freq)
-    totals = series.groupby("unique_id")["y"].sum().sort_values(ascending=False)
-    keep = totals.index[:max_series] if max_series > 0 else totals.index
-    series = series[series["unique_id"].isin(keep)]
-    if history_periods > 0:
-        series = series.groupby("unique_id", group_keys=False).tail(history_periods)
-    return series.reset_index(drop=True)
 
 
 def forecast_tables(series: pd.DataFrame, horizon: int, freq: str) -> dict[str, pd.DataFrame]:
@@ -117,54 +117,76 @@ def latest_snapshot(store: Store, kind: str, before_label: str | None = None,
 
 @dataclass
 class MonthlyRun:
-    """What :func:`run_monthly` did: snapshot ids, report files and what it skipped (and why)."""
+    """What :func:`run_monthly` did: snapshot ids, report files, what it skipped (and why), notes
+    on the data (series left out, a month that stops early) and where each price came from."""
 
     month: str
     ingested_rows: int = 0
     snapshots: dict[str, int] = field(default_factory=dict)
     reports: dict[str, Path] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
-
-
-#: Usage metrics that measure capacity, on which commitments are sized.
-_CAPACITY_METRICS = ("gpu_hours", "node_hours")
+    notes: list[str] = field(default_factory=list)
+    prices: list[str] = field(default_factory=list)
 
 
 def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "",
                 output_dir: str | Path = "reports", metrics: Sequence[str] = ("output_tokens",),
                 by: Sequence[str] = ("model",), freq: str = "D", horizon: int = 0,
                 max_series: int = 8, sources: Sequence[str] = (),
-                report_parameters: dict | None = None, plan_config: str | Path = "") -> MonthlyRun:
+                report_parameters: dict | None = None, plan_config: str | Path = "",
+                prices_file: str | Path = "", budget_usd: float = 0.0,
+                allow_incomplete: bool = False) -> MonthlyRun:
     """Run the month-end job for ``month`` (``YYYY-MM``, the month just closed).
 
     1. ingest ``usage_files`` into the store (one transaction; files already in are skipped;
        formats detected from the header -- files that need a column mapping go through
        ``planner ingest --mapping`` first);
-    2. forecast the series from usage up to the end of ``month`` over the next month
-       (``horizon`` periods; 0 = up to the end of the month after ``month``) and save the
-       forecast as a ``"forecast"`` snapshot labelled ``month``;
-    3. with ``plan_config`` (a ``planner plan`` configuration), solve the capacity plan, save it
+    2. check the month has current data (:func:`planner.report.freshness.month_coverage`): a
+       month without usage, or (unless ``allow_incomplete``) one whose data stops before its middle
+       or totals under half the median earlier month, is refused naming the latest data;
+    3. forecast the current series (:func:`planner.report.series.build_series`: series ending
+       long before the rest are left out with a note) from usage up to the end of ``month`` over
+       the next month (``horizon`` periods; 0 = up to the end of the month after ``month``) and
+       save the forecast as a ``"forecast"`` snapshot labelled ``month``;
+    4. with ``plan_config`` (a ``planner plan`` configuration), solve the capacity plan, save it
        as a ``"plan"`` snapshot labelled ``month``, write its tables to
        ``<output_dir>/<month>/plan/`` and render ``capacity_plan`` from them;
-    4. render ``monthly_forecast`` and, when the store holds GPU demand (``gpu_hours`` or
-       ``node_hours``), ``commitment_comparison`` on it into ``<output_dir>/<month>/``.
+    5. render ``monthly_forecast`` (spend priced as :func:`planner.report.pricing.spend_rates`
+       says; a budget line only with ``budget_usd``) and, when the store holds current GPU demand
+       (``gpu_hours`` or ``node_hours``) and ``prices_file`` has a ``capacity`` entry,
+       ``commitment_comparison`` on it into ``<output_dir>/<month>/``.
 
-    Nothing is ingested before every usage file has been read; a store that does not exist is
-    created only when ``usage_files`` are given, and removed again when the run fails before its
-    reports are rendered. ``<output_dir>/<month>/`` must be new, empty or written by planner before
-    (:mod:`planner.outputs`).
+    Parameters
+    ----------
+    prices_file : str or pathlib.Path
+        Your prices (:func:`planner.report.pricing.read_price_file`); "" for none.
+    budget_usd : float
+        Your budget for the forecast horizon [USD]; 0 for none (no budget line).
+    allow_incomplete : bool
+        Report a month whose data is thin or stops early (with a note) instead of refusing it.
 
     Raises
     ------
     InputError
-        Bad month, unreadable usage, no usage before the end of the month, a store that does not
-        exist (without ``usage_files``), an output folder holding files planner did not write.
+        Bad month or prices file, unreadable usage, a month without (enough) current usage, a
+        store that does not exist (without ``usage_files``), an output folder holding files
+        planner did not write.
     ReportError
         A report notebook failed (its executed copy is written).
     """
+    from planner.report.freshness import month_coverage, series_reach_month
+    from planner.report.pricing import (
+        CAPACITY_METRICS,
+        capacity_prices,
+        read_price_file,
+        spend_rates,
+    )
     from planner.report.render import render_report
 
     start, end = month_bounds(month)
+    if budget_usd < 0:
+        raise InputError(f"--budget must be >= 0 USD, got {budget_usd}")
+    prices = read_price_file(prices_file) if prices_file else None
     run = MonthlyRun(month)
     month_dir = Path(output_dir) / month
     reports = [f"{n}.{ext}" for n in ("monthly_forecast", "capacity_plan", "commitment_comparison")
@@ -179,19 +201,29 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
     with Store(store_path or None, create=bool(usage_files)) as store:
         if batches:
             run.ingested_rows = store.ingest(batches).rows_added
-        store_file = str(store.path)
-        usage = store.usage(end=end, metrics=list(metrics), sources=list(sources) or None)
-        if usage.empty:
-            raise InputError(f"{store_file}: no {list(metrics)} usage before {end.date()}")
-        series = usage_series(usage, metrics, by=by, freq=freq, max_series=max_series)
+        store_file = str(store.path.resolve())
+        every = store.usage(metrics=list(metrics), sources=list(sources) or None)
+        if every.empty:
+            raise InputError(f"{store_file}: no {list(metrics)} usage"
+                             f"{' from sources ' + str(list(sources)) if sources else ''}")
+        run.notes += month_coverage(every, month, metrics, what="--month", allow_incomplete=allow_incomplete)
+        usage = every[every["ts"] < end]
+        built = build_series(usage, metrics, by=by, freq=freq, max_series=max_series)
+        run.notes += built.notes
+        series_reach_month(built.series, month, "--month")
+        series = built.series
         last = series["ds"].max()
         h = horizon or max(1, len(pd.date_range(last, end + pd.offsets.MonthBegin(1), freq=freq,
                                                 inclusive="neither")))
+        cost = store.usage(end=end, metrics=["cost_usd"], sources=list(sources) or None)
+        rates = spend_rates(built.info, usage, by, cost, prices=prices)
+        run.prices += [f"{r.unique_id}: {r.detail}" for r in rates.itertuples()]
         result = _forecast(series, h, freq)
         result.settings.update({"metrics": list(metrics), "by": list(by), "sources": list(sources),
                                 "history_end": str(last)})
         run.snapshots["forecast"] = result.save(store, label=month)  # a rerun replaces the month's run
-        capacity = [m for m in _CAPACITY_METRICS if not store.usage(end=end, metrics=[m]).empty]
+        capacity = {m: store.usage(metrics=[m]) for m in CAPACITY_METRICS}
+        capacity = {m: u for m, u in capacity.items() if not u.empty}
         if plan_config:
             from planner.optimize import plan
 
@@ -200,21 +232,50 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
             claim_folder(month_dir, "planner monthly", ["plan"])
             plan_dir = capacity_plan.to_dir(month_dir / "plan", "planner monthly", inputs=[plan_config],
                                             option="--output-dir")
+    extra = {"prices_file": str(Path(prices_file).resolve())} if prices_file else {}
     params = {"store_path": store_file, "metrics": list(metrics), "by": list(by), "freq": freq,
               "horizon": h, "max_series": max_series, "month": month, "sources": list(sources),
-              "forecast_snapshot": run.snapshots["forecast"], **(report_parameters or {})}
+              "forecast_snapshot": run.snapshots["forecast"], "budget_usd": float(budget_usd),
+              "allow_incomplete": allow_incomplete, **extra, **(report_parameters or {})}
     run.reports["monthly_forecast"] = render_report("monthly_forecast", params, output_dir, date=month).html
     if plan_config:
         run.reports["capacity_plan"] = render_report("capacity_plan", {"output_dir": str(plan_dir.resolve())},
                                                      output_dir, date=month).html
-    if importlib.util.find_spec("planner.optimize") is None or \
-            not hasattr(importlib.import_module("planner.optimize"), "compare_commitments"):
-        run.skipped["commitment_comparison"] = "planner.optimize.compare_commitments is not in this version"
-    elif not capacity:
-        run.skipped["commitment_comparison"] = (f"no GPU demand ({' or '.join(_CAPACITY_METRICS)}) in the store "
-                                                f"before {end.date()} to size commitments on")
+    why = _commitment_blocker(capacity, month, end, prices, allow_incomplete, freq)
+    if why:
+        run.skipped["commitment_comparison"] = why
     else:
+        metric = next(iter(capacity))
+        run.prices += [f"commitment_comparison: {line}" for line in capacity_prices(metric, prices=prices).sources]
+        days = (end + pd.offsets.MonthBegin(1) - end).days
         run.reports["commitment_comparison"] = render_report(
-            "commitment_comparison", {"store_path": store_file, "month": month, "metric": capacity[0], "freq": freq},
+            "commitment_comparison", {"store_path": store_file, "month": month, "metric": metric, "freq": freq,
+                                      "horizon_days": float(days), "allow_incomplete": allow_incomplete, **extra},
             output_dir, date=month).html
     return run
+
+
+def _commitment_blocker(capacity: dict[str, pd.DataFrame], month: str, end: pd.Timestamp, prices,
+                        allow_incomplete: bool, freq: str = "h") -> str:
+    """Why the month's commitment comparison cannot be made ("" when it can)."""
+    from planner.report.freshness import month_coverage
+    from planner.report.pricing import CAPACITY_METRICS, capacity_prices
+
+    if importlib.util.find_spec("planner.optimize") is None or \
+            not hasattr(importlib.import_module("planner.optimize"), "compare_commitments"):
+        return "planner.optimize.compare_commitments is not in this version"
+    if not capacity:
+        return f"no GPU demand ({' or '.join(CAPACITY_METRICS)}) in the store before {end.date()} to size commitments on"
+    metric, usage = next(iter(capacity.items()))
+    try:
+        month_coverage(usage, month, [metric], what="month", allow_incomplete=allow_incomplete)
+    except InputError as exc:
+        return str(exc)
+    if prices is None or not prices.capacity:
+        return ("no GPU prices: give --prices FILE with a capacity entry (gpu_type and cloud priced from the "
+                "GPU catalog, gpus_per_unit, or your own USD per GPU-hour)")
+    try:
+        capacity_prices(metric, prices=prices).per_unit_period(freq)
+    except InputError as exc:
+        return str(exc)
+    return ""

@@ -22,9 +22,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import planner
-from planner.exceptions import ReportError
+from planner.exceptions import InputError, ReportError
 from planner.outputs import check_folder, claim_folder, safe_component, write_file
-from planner.report.notebooks import coerce_parameters, notebook_path
+from planner.report.checks import precheck
+from planner.report.notebooks import (
+    coerce_parameters,
+    notebook_parameters,
+    notebook_path,
+    resolve_path_parameters,
+)
+from planner.store import STORE_ENV, default_store_path
 
 __all__ = ["Report", "render_report", "to_html"]
 
@@ -69,7 +76,9 @@ def render_report(
         A bundled notebook (see :func:`planner.report.list_notebooks`).
     parameters : mapping, optional
         Values for the notebook's ``parameters`` cell; text values are converted to the declared
-        types (see :func:`planner.report.coerce_parameters`).
+        types (see :func:`planner.report.coerce_parameters`) and paths made absolute
+        (:func:`planner.report.notebooks.resolve_path_parameters`). A notebook with a
+        ``store_path`` parameter that is not given reads ``$PLANNER_STORE`` or the default store.
     output_dir : str or pathlib.Path
         Folder receiving the dated folder.
     date : str, optional
@@ -87,14 +96,18 @@ def render_report(
     Raises
     ------
     InputError
-        Unknown notebook or parameter, or a value of the wrong type; a ``date`` that is not one
-        folder name, or a dated folder holding files planner did not write (nothing is written).
+        Unknown notebook or parameter, a value of the wrong type, a path parameter (``*_file``,
+        ``*_files``, ``*_path``, ``*_dir``; relative ones are resolved against the current
+        folder) that is not there, or no store to read; a ``date`` that is not one folder name,
+        or a dated folder holding files planner did not write (nothing is written).
     ReportError
         The notebook failed: its executed copy, showing the error, is still written to
         ``<name>.ipynb`` (and ``<name>.html``) and the message names the failing cell.
     """
     source = notebook_path(name)
-    params = coerce_parameters(name, dict(parameters or {}))
+    params = resolve_path_parameters(name, coerce_parameters(name, dict(parameters or {})))
+    params = _with_store(name, params)
+    precheck(name, params)
     folder = Path(output_dir) / safe_component(date or datetime.now(UTC).strftime("%Y-%m-%d"))
     names = [f"{source.stem}.ipynb", f"{source.stem}.html"]
     check_folder(folder, inputs=[source], option="--output-dir", names=names)  # before the notebook runs
@@ -120,6 +133,29 @@ def render_report(
         where = f"; executed copy in {targets[0]}" if targets else ""
         raise ReportError(f"{source.stem}: {error}{where}")
     return Report(folder / executed.name, folder / html.name, time.perf_counter() - t0, params)
+
+
+#: Parameters that name data read instead of the store.
+_INSTEAD_OF_STORE = ("usage_files", "history_file")
+
+
+def _with_store(name: str, params: dict) -> dict:
+    """Name the store explicitly (absolute) when a notebook reads one and none was given.
+
+    The store is then ``$PLANNER_STORE`` (relative to the caller's folder) or the default one,
+    and it must exist: a report is not run on a store that is not there, and the notebook's own
+    fallback to the demo store (for interactive use) does not apply to ``planner report``.
+    """
+    if params.get("store_path") or "store_path" not in set(notebook_parameters(name)["name"]):
+        return params
+    if any(params.get(k) for k in _INSTEAD_OF_STORE):
+        return params
+    path = default_store_path().resolve()
+    if not path.is_file():
+        origin = f"${STORE_ENV}" if os.environ.get(STORE_ENV) else "the default store"
+        raise InputError(f"{name}: no store at {path} ({origin}); run `planner ingest` first, set "
+                         f"${STORE_ENV}, or give -p store_path PATH")
+    return {**params, "store_path": str(path)}
 
 
 def _execute(source: Path, output: Path, params: dict, workdir: Path, timeout: int) -> str | None:
@@ -149,18 +185,22 @@ def _execute(source: Path, output: Path, params: dict, workdir: Path, timeout: i
 
 @contextlib.contextmanager
 def _kernel_env() -> Iterator[None]:
-    """Make the kernel import the same :mod:`planner` as this process."""
+    """Make the kernel import the same :mod:`planner` as this process, and see the same store
+    (a relative ``$PLANNER_STORE`` is made absolute: the kernel runs in another folder)."""
     root = str(Path(planner.__file__).resolve().parents[1])
-    old = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join([root, *([old] if old else [])])
+    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", STORE_ENV, "PYDEVD_DISABLE_FILE_VALIDATION")}
+    os.environ["PYTHONPATH"] = os.pathsep.join([root, *([saved["PYTHONPATH"]] if saved["PYTHONPATH"] else [])])
+    if saved[STORE_ENV]:
+        os.environ[STORE_ENV] = str(Path(saved[STORE_ENV]).expanduser().resolve())
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     try:
         yield
     finally:
-        if old is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = old
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def to_html(notebook: str | Path) -> str:

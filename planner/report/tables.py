@@ -6,7 +6,7 @@ forecast contract (``unique_id, ds, forecast, lo-80, hi-80, lo-95, hi-95``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -65,11 +65,11 @@ def forecast_vs_actual(forecast: pd.DataFrame, actuals: pd.DataFrame,
     return g[cols]
 
 
-def budget_burn(forecast: pd.DataFrame, unit_price_usd: float = 1.0, spent_usd: float = 0.0,
+def budget_burn(forecast: pd.DataFrame, unit_price_usd: float | Mapping[str, float], spent_usd: float = 0.0,
                 level: int = 95) -> pd.DataFrame:
     """Projected cumulative spend over the forecast horizon, all series together.
 
-    Spend per period = forecast quantity x ``unit_price_usd``. The band sums the per-series
+    Spend per period = forecast quantity x the series' price. The band sums the per-series
     interval bounds, which assumes the series move together: it is the widest (comonotonic)
     envelope, wider than the interval of the total when series are independent.
 
@@ -77,8 +77,10 @@ def budget_burn(forecast: pd.DataFrame, unit_price_usd: float = 1.0, spent_usd: 
     ----------
     forecast : pandas.DataFrame
         ``unique_id, ds, forecast, lo-<level>, hi-<level>`` of quantities (tokens, GPU-h, USD...).
-    unit_price_usd : float
-        Price of one unit of the forecast quantity [USD/unit]; 1 when the forecast is in USD.
+    unit_price_usd : float or mapping
+        Price of one unit of the forecast quantity [USD/unit], one for all series or per
+        ``unique_id`` (series not in the mapping are left out: they have no USD figure); see
+        :func:`planner.report.pricing.spend_rates` for where a report's prices come from.
     spent_usd : float
         Spend already booked in the budget period before the first forecast period [USD].
     level : int
@@ -91,12 +93,24 @@ def budget_burn(forecast: pd.DataFrame, unit_price_usd: float = 1.0, spent_usd: 
     """
     lo, hi = f"lo-{level}", f"hi-{level}"
     _need(forecast, ["ds", "forecast", lo, hi], "forecast table")
-    if unit_price_usd < 0:
-        raise InputError(f"unit_price_usd must be >= 0, got {unit_price_usd}")
-    per = forecast.groupby("ds")[["forecast", lo, hi]].sum().sort_index() * unit_price_usd
+    if isinstance(unit_price_usd, Mapping):
+        bad = {k: v for k, v in unit_price_usd.items() if not np.isfinite(v) or v < 0}
+        if bad:
+            raise InputError(f"unit prices must be numbers >= 0; got {bad}")
+        _need(forecast, ["unique_id"], "forecast table")
+        price = forecast["unique_id"].map(unit_price_usd)
+        forecast = forecast[price.notna()]
+        price = price[price.notna()]
+    else:
+        if not np.isfinite(unit_price_usd) or unit_price_usd < 0:
+            raise InputError(f"unit_price_usd must be >= 0, got {unit_price_usd}")
+        price = pd.Series(unit_price_usd, index=forecast.index)
+    usd = forecast[["forecast", lo, hi]].multiply(price, axis=0).assign(ds=forecast["ds"])
+    usd[lo] = usd[lo].clip(lower=0)
+    per = usd.groupby("ds")[["forecast", lo, hi]].sum().sort_index()
     out = pd.DataFrame({"ds": per.index, "spend_usd": per["forecast"].to_numpy()})
     out["cum_usd"] = spent_usd + per["forecast"].cumsum().to_numpy()
-    out["cum_lo_usd"] = spent_usd + per[lo].clip(lower=0).cumsum().to_numpy()
+    out["cum_lo_usd"] = spent_usd + per[lo].cumsum().to_numpy()
     out["cum_hi_usd"] = spent_usd + per[hi].cumsum().to_numpy()
     return out
 

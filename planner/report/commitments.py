@@ -1,0 +1,82 @@
+"""The commitment comparison a report shows: GPU demand in units held, prices per GPU-hour.
+
+:func:`commitment_options` runs :func:`planner.optimize.compare_commitments` on demand expressed
+as units of capacity held on average in each period (GPUs, or nodes) and on prices of one unit for
+one period derived from USD per GPU-hour (:meth:`planner.report.pricing.CapacityPrices.per_unit_period`),
+so the same usage costs the same whether its history is hourly or daily, and the horizon is a
+length of time, not a number of periods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from planner.exceptions import InputError
+from planner.report.pricing import CapacityPrices, hours_per_period
+
+__all__ = ["commitment_options", "unit_name"]
+
+
+def unit_name(metric: str) -> str:
+    """What one unit of capacity is for a demand metric: ``GPUs`` or ``nodes``."""
+    return {"gpu_hours": "GPUs", "node_hours": "nodes"}.get(metric, "units")
+
+
+def commitment_options(history: pd.DataFrame, freq: str, horizon_days: float, prices: CapacityPrices,
+                       quantities: Sequence[float] = (), seed: int = 0) -> pd.DataFrame:
+    """Price the commitment options on the same demand scenarios.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        ``unique_id, ds, y`` with ``y`` in the metric's unit per period (GPU-hours or node-hours
+        per period); several series are added up.
+    freq : str
+        pandas frequency of ``history`` (a fixed period: ``h``, ``D``, ``W-MON``).
+    horizon_days : float
+        Time the options are compared over [days].
+    prices : CapacityPrices
+        Prices per GPU-hour and GPUs per unit.
+    quantities : sequence of float
+        Your own reservation levels to compare [units: GPUs or nodes].
+    seed : int
+        Seed of the forecast sample paths.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per option: ``option, reserved_units`` [GPUs or nodes], ``reserved_gpus``,
+        ``reserved_usd_per_gpu_hour``, ``expected_cost_usd, p90_cost_usd, p95_cost_usd,
+        savings_vs_on_demand_usd`` [USD], ``savings_vs_on_demand_pct`` [%],
+        ``expected_utilization, breakeven_utilization`` [0-1], ``stranded_cost_usd`` [USD] and
+        ``breakeven_days`` [days of use at the expected utilization that pay for the commitment].
+    """
+    from planner.optimize import compare_commitments
+
+    hours = hours_per_period(freq)
+    periods = int(round(horizon_days * 24 / hours))
+    if periods < 1:
+        raise InputError(f"horizon_days {horizon_days:g} is shorter than one period of {freq!r}")
+    per = prices.per_unit_period(freq)
+    demand = history.assign(y=history["y"] / hours)  # units held on average in each period
+    raw = compare_commitments(demand, horizon=periods, freq=freq, on_demand_price=per["on_demand"],
+                              reserved_price=per["reserved"], reserved_price_long=per["reserved_3y"],
+                              quantities=list(quantities) or None, seed=seed)
+    per_gpu_hour = prices.gpus_per_unit * hours
+    return pd.DataFrame({
+        "option": raw["option"].str.replace("the longer term's price", "the 3-year price", regex=False),
+        "reserved_units": raw["reserved_units"],
+        "reserved_gpus": raw["reserved_units"] * prices.gpus_per_unit,
+        "reserved_usd_per_gpu_hour": (raw["reserved_price"] / per_gpu_hour).where(raw["reserved_units"] > 0),
+        "expected_cost_usd": raw["expected_cost_usd"],
+        "p90_cost_usd": raw["p90_cost_usd"],
+        "p95_cost_usd": raw["p95_cost_usd"],
+        "savings_vs_on_demand_usd": raw["savings_vs_on_demand_usd"],
+        "savings_vs_on_demand_pct": raw["savings_vs_on_demand_pct"],
+        "expected_utilization": raw["expected_utilization"],
+        "stranded_cost_usd": raw["stranded_cost_usd"],
+        "breakeven_utilization": raw["breakeven_utilization"],
+        "breakeven_days": raw["breakeven_periods"] * hours / 24,
+    })
