@@ -43,9 +43,12 @@ def _api(inp=2.5e-6, out=1e-5, **kw):
 
 
 def _problem(demand, routes, pool=None, **kw):
+    """One pool, one workload; by default priced inside the horizon with fractional GPUs (the closed
+    forms below), unless the test asks for whole terms or sold units."""
     pool = pool or Pool("H100", on_demand=7.0, reserved={"1y": 4.5})
     unserved = kw.pop("unserved", None)
     min_share = kw.pop("min_share", {})
+    kw = {"charge_full_term": False, "whole_units": False, **kw}
     return PlanProblem([pool], [Workload("chat", tuple(routes), min_share, unserved)], demand, **kw)
 
 
@@ -135,7 +138,8 @@ def test_provisioned_throughput_pays_only_below_the_api_price():
         ptu = ProvisionedThroughput("ptu", "m", tokens_per_minute_per_unit=1e5,
                                     usd_per_unit_hour=price_per_token * 1e5 * 60)
         wl = Workload("chat", (api, Route("ptu", "provisioned", commitment="ptu")))
-        return plan(PlanProblem([Pool("H100", 7.0, {"1y": 4.5})], [wl], demand, provisioned=[ptu]))
+        return plan(PlanProblem([Pool("H100", 7.0, {"1y": 4.5})], [wl], demand, provisioned=[ptu],
+                                charge_full_term=False, whole_units=False))
 
     cheap, dear = run(0.5 * usd_per_token_api), run(1.01 * usd_per_token_api)
     assert dear.purchases.empty
@@ -212,7 +216,7 @@ def test_compare_plans_on_the_same_scenarios():
     pool = Pool("H100", on_demand=7.0, reserved={"1y": 4.5, "3y": 3.2})
     table = compare_plans(_problem(demand, [_selfhost(), _api()], pool=pool))
     by = table.set_index("option")
-    assert by.loc["none (all on-demand)", "reserved_gpus"] == 0
+    assert by.loc["none (all on-demand)", "H100 reserved GPUs"] == 0
     assert by.loc["none (all on-demand)", "savings_vs_on_demand_usd"] == 0
     best = by.loc["planner: all options", "expected_cost_usd"]
     assert (table["expected_cost_usd"] >= best - 1e-6).all()  # the optimum is the cheapest option
@@ -227,7 +231,7 @@ def _config(tmp_path, samples, **extra):
 
     config = {
         "freq": "h", "periods": 48, "block": "D", "scenarios": 4, "slices": 4,
-        "pools": [{"gpu_type": "H100", "cloud": "aws"},
+        "pools": [{"gpu_type": "H100", "cloud": "aws", "instance_type": "p5.48xlarge"},
                   {"gpu_type": "A100-80GB", "cloud": "aws",
                    "demand": {"history": str(samples / "philly_busy_nodes_hourly.csv")}}],
         "workloads": [{
@@ -266,8 +270,13 @@ def test_plan_and_compare_cli_on_real_samples(tmp_path, samples, capsys):
     assert summary["savings"]["all on-demand (no commitments)"]["usd"] >= -1e-6
     assert main(["compare", str(config), "--output", str(tmp_path / "cmp")]) == 0
     table = pd.read_csv(tmp_path / "cmp" / "compare.csv").set_index("option")
-    assert table.loc["mine", "reserved_gpus"] == 50
-    assert table["expected_cost_usd"].min() == pytest.approx(table.loc["planner: all options", "expected_cost_usd"])
+    assert table.loc["mine", "H100@aws reserved GPUs"] == 56  # 50 GPUs asked: 7 whole 8-GPU instances
+    allowed = table[table["evidence"].isna()]  # options the evidence rule allows (no note)
+    assert allowed["expected_cost_usd"].min() == pytest.approx(table.loc["planner: all options", "expected_cost_usd"])
+    # two weeks of ServeGen and 74 days of Philly history cover neither term: the planner commits nothing,
+    # and the terms are priced as what-ifs with the history they would need
+    assert table.loc["planner: all options", "obligation_usd"] == 0
+    assert "a 3y term needs 274 days" in table.loc["planner: 3y reservations only", "evidence"]
 
 
 def test_bad_config_exits_2_and_writes_nothing(tmp_path, samples, capsys):

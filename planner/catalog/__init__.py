@@ -1,4 +1,4 @@
-"""Catalogs: API prices, prompt-cache rules, GPU offerings and self-host throughput.
+"""Catalogs: API prices, prompt-cache rules, GPU offerings, self-host throughput, provisioned throughput.
 
 Versioned data files inside the package (``planner/catalog/data/``, see its ``MANIFEST.md``),
 each entry citing its source. Every loader takes an optional path; a file of the same name in
@@ -7,6 +7,7 @@ each entry citing its source. Every loader takes an optional path; a file of the
 
 from planner.catalog._files import CATALOG_ENV, catalog_origin, user_catalog_dir
 from planner.catalog.gpus import gpu_offer, import_skypilot, load_gpus
+from planner.catalog.provisioned import load_provisioned, provisioned_offer
 from planner.catalog.prices import cache_rules, load_cache_rules, load_prices, model_price
 from planner.catalog.throughput import Throughput, load_throughput, throughput
 
@@ -24,4 +25,6 @@ __all__ = [
     "load_throughput",
     "throughput",
     "Throughput",
+    "load_provisioned",
+    "provisioned_offer",
 ]

@@ -9,18 +9,19 @@ lays single-pool options side by side. Every PuLP call lives in :mod:`planner.op
 """
 
 from planner.optimize.backtest import backtest_plan
-from planner.optimize.capacity import Plan, compare_plans, plan
+from planner.optimize.capacity import LeverSetPlans, Plan, compare_lever_sets, compare_plans, plan, plan_lever_sets
 from planner.optimize.compare import compare_commitments, scenarios_from_history
 from planner.optimize.problem import (
            PlanProblem,
            Pool,
            ProvisionedThroughput,
            Route,
+           Stream,
            Workload,
            load_problem,
 )
 from planner.optimize.single_pool import CommitPlan, plan_single_pool, pool_cost, recommender_rule
 
-__all__ = ["plan", "Plan", "compare_plans", "PlanProblem", "Pool", "Route", "Workload", "ProvisionedThroughput",
+__all__ = ["plan", "Plan", "compare_plans", "plan_lever_sets", "compare_lever_sets", "LeverSetPlans", "Stream", "PlanProblem", "Pool", "Route", "Workload", "ProvisionedThroughput",
            "load_problem", "CommitPlan", "plan_single_pool", "pool_cost", "recommender_rule", "compare_commitments",
            "scenarios_from_history", "backtest_plan"]

@@ -106,6 +106,7 @@ GROUPS = {
     "spot_cap": "spot cap (spot share of a pool)",
     "max_units": "provisioned max_units",
     "service_level": "service_level (share of demand served per scenario)",
+    "min_accuracy": "min_accuracy (expected accuracy of a workload's calls)",
 }
 
 
@@ -123,26 +124,32 @@ KINDS = ("api", "selfhost", "provisioned")
 class CapacityLP:
     """The two-stage capacity model over aggregated cells, built once and solved as often as needed.
 
-    First stage (shared by every scenario): reserved GPUs ``R[pool, term, start block]``,
-    provisioned-throughput units ``C[commitment]`` and the self-hosting switch ``Y``. Recourse in
-    each cell (block, scenario, slice): on-demand ``O`` and spot ``S`` GPUs per pool, the share
-    ``x`` of each workload's tokens on each route, and the unserved share ``u``. Constraints:
+    First stage (shared by every scenario): reserved units ``R[pool, term, start block]`` (sold
+    units of ``Pool.gpus_per_unit`` GPUs, bought in the horizon's blocks), provisioned-throughput
+    units ``C[commitment]`` (bought at the first block for their term) and the self-hosting
+    switch ``Y``. Recourse in each cell (block, scenario, slice; tail blocks after the horizon
+    included): on-demand ``O`` and spot ``S`` GPUs per pool, the share ``x`` of each stream's
+    tokens on each route that serves it, and the unserved share ``u``. Constraints:
 
-    - ``bal``: sum of route shares + unserved share = 1 per workload and cell;
-    - ``cap``: reserved active in the block + O + (1 - interruption) S >= GPUs needed by the
-      self-hosted shares (output tokens/h / tokens per GPU-h; whole replicas in MILP mode) +
-      direct GPU demand;
+    - ``bal``: sum of route shares + unserved share = 1 per stream and cell;
+    - ``cap``: reserved GPUs active in the block (units x GPUs per unit x the share of the block
+      the term covers) + O + (1 - interruption) S >= GPUs needed by the self-hosted shares
+      (output tokens/h / tokens per GPU-h; whole replicas in MILP mode) + direct GPU demand;
     - ``spot``: S <= share x (reserved + O + S); ``max``: reserved + O + S <= max_gpus;
-    - ``ptu``: tokens/min on a commitment's routes <= units x tokens/min per unit;
-    - ``min`` share per tier (a bound where the tier has one route), a route's ``max_share`` (a
-      bound); ``x_selfhost <= Y`` when self-hosting
-      has a fixed cost; ``sl``: unserved tokens <= (1 - service level) x demand per workload
-      and scenario.
+    - ``ptu``: weighted tokens/min on a commitment's routes (input + cached-input weight x cached
+      + output weight x output) <= active units x tokens/min per unit;
+    - ``min`` share per tier of each workload (its streams' tokens together; a bound where one
+      stream's tier has one route), a route's ``max_share`` (a bound); ``acc``: the calls of each
+      workload answered right, sum of calls x share x (route accuracy - min_accuracy) >= 0;
+      ``x_selfhost <= Y`` when self-hosting has a fixed cost; ``sl``: unserved tokens <= (1 -
+      service level) x demand per workload and scenario.
 
     Objective: ``(1 - lam) E[cost] + lam CVaR_alpha[cost]`` (Rockafellar-Uryasev) with cost =
     first-stage cost + the scenario's recourse cost [USD]. An API route that costs more than
-    another uncapped API route of the same tier in a cell is left out there (it can never be
-    chosen), which keeps the model smaller without changing its optimum.
+    another uncapped API route of the same tier and at least its accuracy in a cell is left out
+    there (it can never be chosen), which keeps the model smaller without changing its optimum.
+    Terms the evidence rule withholds (:meth:`PlanProblem.withheld`) are held at 0 unless a
+    solve fixes or frees them explicitly.
 
     Parameters
     ----------
@@ -155,70 +162,80 @@ class CapacityLP:
     def __init__(self, problem, cells, skip: frozenset = frozenset()) -> None:
         import time
 
-        from planner.optimize.aggregate import reservation_window, route_coefficients
+        from planner.optimize.aggregate import commitment_window, reservation_window, route_coefficients
 
         t0 = time.perf_counter()
         self.problem, self.cells, self.skip = problem, cells, skip
         m = self.model = pulp.LpProblem("capacity", pulp.LpMinimize)
-        P, W, C_ = problem.pools, problem.workloads, problem.provisioned
+        P, W, C_, ST = problem.pools, problem.workloads, problem.provisioned, problem.streams
         B, K, n_cells = len(cells.blocks), len(cells.scenarios), len(cells.hours)
         n_routes = max(len(w.routes) for w in W) if W else 0
         pool_index = {p.name: g for g, p in enumerate(P)}
         commitment_index = {c.name: i for i, c in enumerate(C_)}
+        withheld = problem.withheld()
         self.first_cost: list = []
-        self.reserve, active = {}, [[[] for _ in range(B)] for _ in P]
+        self.reserve, self.withheld_keys = {}, set()
+        active = [[[] for _ in range(B)] for _ in P]  # (var, GPUs it adds in the block)
         for g, pool in enumerate(P):
             for term, price in pool.reserved.items():
-                for b in range(B):
+                for b in range(cells.n_horizon):
                     on, hours, _ = reservation_window(problem, cells, term, b)
                     var = m.add_variable(f"R_{g}_{term}_{b}", lowBound=0)
                     self.reserve[(g, term, b)] = var
-                    self.first_cost.append((var, price * hours))
-                    for bb in np.flatnonzero(on):
-                        active[g][bb].append(var)
-        self.units = []
+                    if (pool.name, term) in withheld:
+                        self.withheld_keys.add((g, term, b))
+                    self.first_cost.append((var, price * pool.gpus_per_unit * hours))
+                    for bb in np.flatnonzero(on > 0):
+                        active[g][bb].append((var, pool.gpus_per_unit * float(on[bb])))
+        self.units, self.withheld_units, ptu_on = [], set(), []
         for i, c in enumerate(C_):
+            on, hours, _ = commitment_window(problem, cells, c.term)
             var = m.add_variable(f"C_{i}", lowBound=0)
             self.units.append(var)
-            self.first_cost.append((var, c.usd_per_unit_hour * cells.horizon_hours))
+            ptu_on.append(on)
+            if c.term and (f"provisioned {c.name}", c.term) in withheld:
+                self.withheld_units.add(i)
+            self.first_cost.append((var, c.usd_per_unit_hour * hours))
         self.y = None
         if problem.selfhost_fixed_usd_per_month > 0 and any(r.kind == "selfhost" for w in W for r in w.routes):
             self.y = m.add_variable("Y", lowBound=0, upBound=1)
-            self.first_cost.append((self.y, problem.selfhost_fixed_usd_per_month * cells.horizon_hours / (365.25 * 24 / 12)))
+            self.first_cost.append((self.y, problem.selfhost_fixed_usd_per_month * cells.window_hours / (365.25 * 24 / 12)))
         self.OD = np.empty((n_cells, len(P)), object)
         self.S = np.full((n_cells, len(P)), None, object)
-        self.X = np.full((n_cells, len(W), n_routes), None, object)
-        self.U = np.full((n_cells, len(W)), None, object)
-        self.N = np.full((n_cells, len(W), n_routes), None, object)
+        self.X = np.full((n_cells, len(ST), n_routes), None, object)
+        self.U = np.full((n_cells, len(ST)), None, object)
+        self.N = np.full((n_cells, len(ST), n_routes), None, object)
         self.kind_vars: dict = {k: [] for k in KINDS}
         api_cost, self.need_coef, tpm = route_coefficients(problem, cells)
+        weights = np.array([[c.cached_input_weight, c.output_token_weight] for c in C_]).reshape(len(C_), 2)
         self.recourse = recourse = [[] for _ in range(K)]  # unweighted (var, coef) per scenario
         lam = problem.cvar_weight
-        served: dict = {}  # (j, k) -> (unserved terms, demand)
+        served: dict = {}  # (workload, scenario) -> (unserved terms, demand)
         for c in range(n_cells):
             b, k, h = int(cells.block[c]), int(cells.scenario[c]), float(cells.hours[c])
             gpu_terms = [[] for _ in P]  # GPUs needed (negative on the capacity row)
             ptu_terms = [[] for _ in C_]
-            for j, wl in enumerate(W):
+            groups: dict = {}  # workload -> [(tiers, tokens/h)], accuracy terms
+            for j, st in enumerate(ST):
+                wl = W[st.workload]
                 tok = float(tpm[c, j]) * 60.0  # tokens per hour
                 if tok <= 0:
                     continue
                 row, tiers = [], {}
-                cheapest = {}
-                for r_i, r in enumerate(wl.routes):
-                    if r.kind == "api" and r.max_share >= 1:
-                        best = cheapest.get(r.tier)
-                        if best is None or api_cost[c, j, r_i] < api_cost[c, j, best]:
-                            cheapest[r.tier] = r_i
-                for r_i, r in enumerate(wl.routes):
-                    if r.kind == "api" and r.max_share >= 1 and cheapest[r.tier] != r_i:
+                acc_terms = groups.setdefault(st.workload, ([], []))[1]
+                keep = _undominated(wl, st, api_cost[c, j])
+                for r_i, acc in zip(st.routes, st.accuracy, strict=True):
+                    if r_i not in keep:
                         continue
+                    r = wl.routes[r_i]
                     x = m.add_variable(f"x_{j}_{r_i}_{c}", lowBound=0, upBound=r.max_share)
                     self.X[c, j, r_i] = x
                     self.kind_vars[r.kind].append(x)
                     row.append((x, 1.0))
                     if r.tier:
-                        tiers.setdefault(r.tier, []).append((x, 1.0))
+                        tiers.setdefault(r.tier, []).append(x)
+                    if wl.min_accuracy is not None:
+                        acc_terms.append((x, float(cells.requests[c, j]) * (acc - wl.min_accuracy)))
                     if r.kind == "api":
                         recourse[k].append((x, float(api_cost[c, j, r_i])))
                     elif r.kind == "selfhost":
@@ -235,38 +252,55 @@ class CapacityLP:
                         if self.y is not None:
                             _add(m, [(x, 1.0), (self.y, -1.0)], pulp.LpConstraintLE, 0.0, f"on_{j}_{r_i}_{c}")
                     else:
-                        ptu_terms[commitment_index[r.commitment]].append((x, float(tpm[c, j])))
+                        i = commitment_index[r.commitment]
+                        inp, cached, out = (float(v) for v in cells.tokens[c, j])
+                        weighted = (inp + weights[i, 0] * cached + weights[i, 1] * out) / 60.0
+                        ptu_terms[i].append((x, weighted))
                 if wl.unserved_usd_per_million_tokens is not None or "balance" in skip:
                     u = m.add_variable(f"u_{j}_{c}", lowBound=0, upBound=1)
                     self.U[c, j] = u
                     row.append((u, 1.0))
                     recourse[k].append((u, h * tok / 1e6 * (wl.unserved_usd_per_million_tokens or 0.0)))
-                    terms, total = served.get((j, k), ([], 0.0))
+                    terms, total = served.get((st.workload, k), ([], 0.0))
                     terms.append((u, h * tok))
-                    served[(j, k)] = (terms, total + h * tok)
+                    served[(st.workload, k)] = (terms, total + h * tok)
                 _add(m, row, pulp.LpConstraintEQ, 1.0, f"bal_{j}_{c}")
+                groups[st.workload][0].append((tiers, tok))
+            for jw, (parts, acc_terms) in groups.items():
+                wl = W[jw]
                 if "min_share" not in skip:
                     for tier, share in wl.min_share.items():
-                        if share > 0 and len(tiers.get(tier, [])) == 1:  # one route: a bound, not a row
-                            tiers[tier][0][0].lowBound = share
-                        elif share > 0:
-                            _add(m, tiers.get(tier, []), pulp.LpConstraintGE, share, f"min_{j}_{tier}_{c}")
+                        if share <= 0:
+                            continue
+                        if len(parts) == 1:
+                            xs = parts[0][0].get(tier, [])
+                            if len(xs) == 1:  # one route: a bound, not a row
+                                xs[0].lowBound = share
+                            else:
+                                _add(m, [(x, 1.0) for x in xs], pulp.LpConstraintGE, share, f"min_{jw}_{tier}_{c}")
+                        else:  # the workload's streams together, weighted by their tokens
+                            total = sum(tok for _, tok in parts)
+                            terms = [(x, tok / total) for tiers, tok in parts for x in tiers.get(tier, [])]
+                            _add(m, terms, pulp.LpConstraintGE, share, f"min_{jw}_{tier}_{c}")
+                if wl.min_accuracy is not None and "min_accuracy" not in skip and acc_terms:
+                    scale = max(abs(v) for _, v in acc_terms) or 1.0
+                    _add(m, [(x, v / scale) for x, v in acc_terms], pulp.LpConstraintGE, 0.0, f"acc_{jw}_{c}")
             for i, terms in enumerate(ptu_terms):
                 if terms:
-                    _add(m, terms + [(self.units[i], -C_[i].tokens_per_minute_per_unit)], pulp.LpConstraintLE, 0.0,
-                         f"ptu_{i}_{c}")
+                    _add(m, terms + [(self.units[i], -C_[i].tokens_per_minute_per_unit * float(ptu_on[i][b]))],
+                         pulp.LpConstraintLE, 0.0, f"ptu_{i}_{c}")
             for g, pool in enumerate(P):
                 o = m.add_variable(f"o_{g}_{c}", lowBound=0)
                 self.OD[c, g] = o
                 recourse[k].append((o, h * pool.on_demand))
-                cap = [(o, 1.0)] + [(r, 1.0) for r in active[g][b]]
+                cap = [(o, 1.0)] + active[g][b]
                 total = cap
                 if pool.spot is not None and pool.spot_max_share > 0:
                     s = m.add_variable(f"s_{g}_{c}", lowBound=0)
                     self.S[c, g] = s
                     recourse[k].append((s, h * pool.spot))
                     if "spot_cap" not in skip and pool.spot_max_share < 1:
-                        _add(m, [(s, 1.0 - pool.spot_max_share)] + [(v, -pool.spot_max_share) for v, _ in cap],
+                        _add(m, [(s, 1.0 - pool.spot_max_share)] + [(v, -pool.spot_max_share * a) for v, a in cap],
                              pulp.LpConstraintLE, 0.0, f"spot_{g}_{c}")
                     total = cap + [(s, 1.0)]
                     cap = cap + [(s, 1.0 - pool.spot_interruption)]
@@ -276,20 +310,29 @@ class CapacityLP:
         if problem.service_level is not None and "service_level" not in skip:
             for (j, k), (terms, total) in served.items():
                 _add(m, terms, pulp.LpConstraintLE, (1 - problem.service_level) * total, f"sl_{j}_{k}")
-        objective = [(v, (1 - lam) * coef) for v, coef in self.first_cost]
-        objective += [(v, (1 - lam) * float(cells.weights[k]) * coef) for k in range(K) for v, coef in recourse[k]]
+        self.eta, self.z = None, []
         if lam > 0:
-            eta = m.add_variable("eta")
-            objective.append((eta, lam))
+            self.eta = m.add_variable("eta")
             for k in range(K):
                 z = m.add_variable(f"z_{k}", lowBound=0)
-                objective.append((z, lam * float(cells.weights[k]) / (1 - problem.cvar_alpha)))
-                _add(m, [(z, 1.0), (eta, 1.0)] + [(v, -coef) for v, coef in self.first_cost + recourse[k]],
+                self.z.append(z)
+                _add(m, [(z, 1.0), (self.eta, 1.0)] + [(v, -coef) for v, coef in self.first_cost + recourse[k]],
                      pulp.LpConstraintGE, 0.0, f"cvar_{k}")
-        m.setObjective(_affine(objective))
+        m.setObjective(self._objective(lam))
         self.bounds = {x.name: (x.lowBound, x.upBound) for xs in self.kind_vars.values() for x in xs}
         self.pool_index = pool_index
         self.build_s = time.perf_counter() - t0
+
+    def _objective(self, lam: float) -> pulp.LpAffineExpression:
+        """``(1 - lam) E[cost] + lam CVaR`` as an affine expression."""
+        cells, problem = self.cells, self.problem
+        objective = [(v, (1 - lam) * coef) for v, coef in self.first_cost] if lam < 1 else []
+        objective += [(v, (1 - lam) * float(cells.weights[k]) * coef) for k in range(len(self.recourse))
+                      for v, coef in self.recourse[k]] if lam < 1 else []
+        if lam > 0 and self.eta is not None:
+            objective.append((self.eta, lam))
+            objective += [(z, lam * float(cells.weights[k]) / (1 - problem.cvar_alpha)) for k, z in enumerate(self.z)]
+        return _affine(objective)
 
     def solve(self, fixed: dict | None = None, kinds: tuple = KINDS, integer: bool | None = None,
               diagnose: bool = True) -> dict:
@@ -298,29 +341,31 @@ class CapacityLP:
         Parameters
         ----------
         fixed : dict, optional
-            ``reserve`` {(pool index, term, block): GPUs}, ``provisioned`` {commitment index:
-            units}, ``selfhost_on`` 0 or 1. Without a key its decisions are optimized; with it,
-            reservations or commitments it does not list are 0 and a listed value of None is
-            optimized.
+            ``reserve`` {(pool index, term, block): units}, ``provisioned`` {commitment index:
+            units}, ``selfhost_on`` 0 or 1. Without a key its decisions are optimized (terms the
+            evidence rule withholds held at 0); with it, reservations or commitments it does not
+            list are 0 and a listed value of None is optimized (a withheld term too).
         kinds : tuple of str
             Route kinds allowed (e.g. ``("api",)`` for the all-API baseline).
         integer : bool, optional
-            Override ``problem.integer`` (whole GPUs, units, replicas and the switch).
+            Override ``problem.integer`` (whole units, replicas and the switch).
         diagnose : bool
             On infeasibility, re-solve without each constraint group to name the ones in conflict.
 
         Returns
         -------
         dict
-            ``reserve`` {(g, term, b): GPUs}, ``provisioned`` [units], ``selfhost_on``; over cells
-            ``on_demand`` and ``spot`` (cells, pools) [GPUs], ``share`` (cells, workloads, routes),
-            ``unserved`` (cells, workloads) [share], ``need`` (cells, pools) [GPUs]; duals
+            ``reserve`` {(g, term, b): units}, ``provisioned`` [units], ``selfhost_on``; over cells
+            ``on_demand`` and ``spot`` (cells, pools) [GPUs], ``share`` (cells, streams, routes),
+            ``unserved`` (cells, streams) [share], ``need`` (cells, pools) [GPUs]; duals
             ``capacity_dual`` (cells, pools) [USD per GPU over the cell] and ``balance_dual``
-            (cells, workloads) [USD per whole cell demand], both already weighted by the
+            (cells, streams) [USD per whole cell demand], both already weighted by the
             scenario's probability: the change of the objective (expected cost, or the
             risk-adjusted objective when ``cvar_weight`` > 0) per unit (NaN in MILP mode);
-            ``scenario_cost`` [USD], ``first_stage_cost`` [USD], ``objective``, ``solver``,
-            ``variables``, ``constraints``, ``build_s``, ``solve_s``.
+            ``scenario_cost`` [USD] (with ``cvar_weight`` 1, the recourse re-optimized for
+            expected cost with the first stage held, so each scenario's cost is its own optimum),
+            ``first_stage_cost`` [USD], ``objective``, ``solver``, ``variables``, ``constraints``,
+            ``build_s``, ``solve_s``.
         """
         import time
 
@@ -337,9 +382,13 @@ class CapacityLP:
                 var.cat = "Continuous"
 
         for key, var in self.reserve.items():
-            hold(var, fixed["reserve"].get(key, 0.0) if "reserve" in fixed else None, cat)
+            value = fixed["reserve"].get(key, 0.0) if "reserve" in fixed else (0.0 if key in self.withheld_keys else None)
+            hold(var, value, cat)
         for i, var in enumerate(self.units):
-            value = fixed["provisioned"].get(i, 0.0) if "provisioned" in fixed else None
+            if "provisioned" in fixed:
+                value = fixed["provisioned"].get(i, 0.0)
+            else:
+                value = 0.0 if i in self.withheld_units else None
             hold(var, 0.0 if "provisioned" not in kinds else value, cat,
                  problem.provisioned[i].max_units if "max_units" not in self.skip else None)
         if self.y is not None:
@@ -373,13 +422,29 @@ class CapacityLP:
             raise InfeasibleError(f"{problem.source}: the capacity model is infeasible: constraint groups {named} "
                                   f"conflict with {GROUPS['balance']}; relax them or give the workloads an unserved "
                                   "price (unserved_usd_per_million_tokens)") from None
+        objective = float(pulp.value(m.objective) or 0.0)
+        if problem.cvar_weight >= 1:  # CVaR alone leaves the recourse outside the tail undetermined: price it
+            held = {v: (v.lowBound, v.upBound, v.cat) for v in [*self.reserve.values(), *self.units]
+                    + ([self.y] if self.y is not None else [])}
+            for v in held:
+                v.lowBound = v.upBound = float(v.value() or 0.0)
+                v.cat = "Continuous"
+            m.setObjective(self._objective(0.0))
+            try:
+                _solve(m, groups)
+            finally:
+                m.setObjective(self._objective(problem.cvar_weight))
+                for v, (lo, up, c_) in held.items():
+                    v.lowBound, v.upBound, v.cat = lo, up, c_
         solve_s = time.perf_counter() - t0
         val = np.vectorize(lambda v: np.nan if v is None else (v.value() or 0.0), otypes=[float])
         share = val(self.X)
         n_cells, n_pools = len(cells.hours), len(problem.pools)
         need = np.zeros((n_cells, n_pools))
-        for j, wl in enumerate(problem.workloads):
-            for r_i, r in enumerate(wl.routes):
+        for j, st in enumerate(problem.streams):
+            wl = problem.workloads[st.workload]
+            for r_i in st.routes:
+                r = wl.routes[r_i]
                 if r.kind == "selfhost":
                     g = self.pool_index[r.pool]
                     if problem.integer:
@@ -388,15 +453,15 @@ class CapacityLP:
                         need[:, g] += np.nan_to_num(share[:, j, r_i]) * self.need_coef[:, j, r_i]
         if integer:
             cap_dual = np.full((n_cells, n_pools), np.nan)
-            bal_dual = np.full((n_cells, len(problem.workloads)), np.nan)
+            bal_dual = np.full((n_cells, len(problem.streams)), np.nan)
         else:
             def dual(name: str) -> float:
                 con = m.get_constraint_by_name(name)
                 return np.nan if con is None else (con.pi or 0.0)
 
             cap_dual = np.array([[dual(f"cap_{g}_{c}") for g in range(n_pools)] for c in range(n_cells)]).reshape(n_cells, n_pools)
-            bal_dual = np.array([[dual(f"bal_{j}_{c}") for j in range(len(problem.workloads))]
-                                 for c in range(n_cells)]).reshape(n_cells, len(problem.workloads))
+            bal_dual = np.array([[dual(f"bal_{j}_{c}") for j in range(len(problem.streams))]
+                                 for c in range(n_cells)]).reshape(n_cells, len(problem.streams))
         first = sum(coef * (v.value() or 0.0) for v, coef in self.first_cost)
         scenario_cost = np.array([first + sum(coef * (v.value() or 0.0) for v, coef in terms) for terms in self.recourse])
         return {
@@ -405,10 +470,29 @@ class CapacityLP:
             "selfhost_on": float(self.y.value() or 0.0) if self.y is not None else 1.0,
             "on_demand": val(self.OD), "spot": np.nan_to_num(val(self.S)), "share": share,
             "unserved": np.nan_to_num(val(self.U)), "need": need, "capacity_dual": cap_dual, "balance_dual": bal_dual,
-            "scenario_cost": scenario_cost, "first_stage_cost": first, "objective": float(pulp.value(m.objective) or 0.0),
+            "scenario_cost": scenario_cost, "first_stage_cost": first, "objective": objective,
             "solver": solver, "variables": m.numVariables(), "constraints": m.numConstraints(),
             "build_s": self.build_s, "solve_s": solve_s,
         }
+
+
+def _undominated(workload, stream, api_cost: np.ndarray) -> set[int]:
+    """The stream's routes worth a variable in a cell: every route but an uncapped API route that
+    costs more than another uncapped API route of its tier with at least its accuracy."""
+    keep = set(stream.routes)
+    apis = [(r_i, a) for r_i, a in zip(stream.routes, stream.accuracy, strict=True)
+            if workload.routes[r_i].kind == "api" and workload.routes[r_i].max_share >= 1]
+    quality = workload.min_accuracy is not None
+    for r_i, a in apis:
+        tier = workload.routes[r_i].tier
+        for other, b in apis:
+            if other == r_i or workload.routes[other].tier != tier:
+                continue
+            cheaper = api_cost[other] < api_cost[r_i] or (api_cost[other] == api_cost[r_i] and other < r_i)
+            if cheaper and (not quality or b >= a):
+                keep.discard(r_i)
+                break
+    return keep
 
 
 def solve_capacity(problem, cells, fixed: dict | None = None, kinds: tuple = KINDS, integer: bool | None = None) -> dict:

@@ -21,6 +21,8 @@ __all__ = [
     "replay_prefix_cache",
     "semantic_cache_multiplier",
     "batch_multiplier",
+    "prefix_split",
+    "cached_read_price",
 ]
 
 
@@ -117,3 +119,32 @@ def batch_multiplier(batch_share: float, discount_multiplier: float = 0.5) -> fl
     if not 0 <= batch_share <= 1:
         raise InputError(f"batch share must be within [0, 1], got {batch_share}")
     return 1 - batch_share + batch_share * discount_multiplier
+
+
+def prefix_split(prefix_tokens: float, requests_per_ttl: float) -> tuple[float, float]:
+    """A cached prefix per request split into cache reads and cache writes [tokens].
+
+    Of ``requests_per_ttl`` (n) requests sharing the prefix within one cache lifetime one writes
+    it and n - 1 read it: per request, ``prefix x (n - 1) / n`` tokens are read from the cache
+    and ``prefix / n`` written (billed as input, plus the write premium). Their prices give
+    :func:`prefix_cost_multiplier` exactly (see :func:`cached_read_price`).
+    """
+    if prefix_tokens < 0 or requests_per_ttl < 1:
+        raise InputError(f"prefix_tokens must be >= 0 and requests_per_ttl >= 1, got {prefix_tokens}, {requests_per_ttl}")
+    n = float(requests_per_ttl)
+    return prefix_tokens * (n - 1) / n, prefix_tokens / n
+
+
+def cached_read_price(input_usd_per_token: float, write_multiplier: float, read_multiplier: float,
+                      requests_per_ttl: float) -> float:
+    """Price of one cache-read token with the write premium spread over the reads [USD/token].
+
+    With the written tokens billed at the input price, ``input x (read + (write - 1) / (n - 1))``
+    per read token makes the prefix cost ``input x (write + (n - 1) read) / n`` per request, i.e.
+    :func:`prefix_cost_multiplier` (n = ``requests_per_ttl`` > 1; with n = 1 nothing is read and
+    caching only adds the write fee).
+    """
+    if requests_per_ttl <= 1:
+        raise InputError(f"requests_per_ttl {requests_per_ttl:g}: with one request per cache lifetime nothing is read "
+                         "from the cache; expected more than 1")
+    return input_usd_per_token * (read_multiplier + (write_multiplier - 1) / (requests_per_ttl - 1))

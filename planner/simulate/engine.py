@@ -9,16 +9,25 @@ is computed per route (API model) and token kind. Results keep every intermediat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from planner import catalog
-from planner.simulate import agents, caching, routing
+from planner.simulate import agents, caching
+from planner.simulate.demand import (
+    ROUTE_DEMAND_COLUMNS,
+    cache_multipliers,
+    call_tokens,
+    draw_lengths,
+    lever_calls,
+    lever_routes,
+    min_cacheable,
+    threshold_quality,
+)
 from planner.simulate.selfhost import selfhost_cost
 
-__all__ = ["SimulationResult", "Comparison", "simulate", "compare", "sensitivity", "monthly_requests"]
+__all__ = ["SimulationResult", "Comparison", "simulate", "compare", "sensitivity", "monthly_requests", "scenario_months"]
 
 _PCT = (5, 50, 95)
 
@@ -36,8 +45,8 @@ class SimulationResult:
         self-hosted route.
     tokens : pandas.DataFrame
         ``month, workload, route, input_tokens, cached_input_tokens, output_tokens, requests``
-        (means over draws) [tokens], and ``gpu_hours`` [GPU-h] for self-hosted routes: the
-        optimizer's per-route demand.
+        (means over draws) [tokens], and ``gpu_hours`` [GPU-h] for self-hosted routes: a summary.
+        The optimizer reads :meth:`route_demand`, every draw as a scenario.
     totals : numpy.ndarray
         Total cost over the horizon per draw [USD].
     summary : dict
@@ -58,6 +67,28 @@ class SimulationResult:
     summary: dict
     routing_curve: pd.DataFrame = field(default_factory=pd.DataFrame)
     cache_savings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    route_arrays: list = field(default_factory=list, repr=False)  # (workload, route, calls, in, cached, out, accuracy)
+    periods: pd.DatetimeIndex | None = None
+
+    def route_demand(self, draws: int | None = None) -> pd.DataFrame:
+        """The per-route demand frame (:data:`planner.simulate.demand.ROUTE_DEMAND_COLUMNS`): one
+        row per workload, route, month and draw (``scenario``), tokens by kind [tokens per month],
+        model calls and accuracy; ``draws`` keeps the first that many draws.
+
+        ``period`` is each month's first day when the scenario has dates (a ``requests_series``
+        or ``start:``), else the month number 1, 2, ... (which the optimizer refuses, asking for
+        ``start:``).
+        """
+        from planner.simulate.demand import _frame
+
+        periods = self.periods if self.periods is not None else np.arange(1, self.monthly["month"].max() + 1)
+        frames = []
+        for workload, route, calls, inp, cached, out, acc in self.route_arrays:
+            n = calls.shape[0] if draws is None else min(draws, calls.shape[0])
+            frames.append(_frame(workload, route, periods, np.arange(n), calls[:n], inp[:n], cached[:n], out[:n], acc))
+        if not frames:
+            return pd.DataFrame(columns=list(ROUTE_DEMAND_COLUMNS))
+        return pd.concat(frames, ignore_index=True)[list(ROUTE_DEMAND_COLUMNS)]
 
 
 @dataclass
@@ -110,27 +141,18 @@ def simulate(scenario: dict, draws: int = 1000, seed: int = 0, sample_requests: 
     SimulationResult
     """
     rng = np.random.default_rng(seed)
-    volume = monthly_requests(scenario)
+    volume, periods = _monthly(scenario)
     months = len(volume)
-    cost_parts, token_rows, curves, savings = [], [], [], []
+    cost_parts, token_rows, curves, savings, route_arrays = [], [], [], [], []
     completion = {}
     correct, judged, judged_cost = np.zeros(draws), np.zeros(draws), np.zeros(draws)
     for w in scenario["workloads"]:
-        inp = _lengths(w["input_tokens"], rng, draws, sample_requests, "ContextTokens")
-        out = _lengths(w["output_tokens"], rng, draws, sample_requests, "GeneratedTokens")
-        trim = w.get("trim_system_tokens", 0)
-        prefix = max(w.get("system_prompt_tokens", 0) - trim, 0)
-        inp = np.maximum(inp - trim, 1.0)
-        if "max_output_tokens" in w:
-            out = np.minimum(out, w["max_output_tokens"])
-        mean_in, mean_out = inp.mean(axis=1), out.mean(axis=1)  # (draws,)
-        hit = _hit_rate(w.get("semantic_cache", {}).get("hit_rate", 0), rng, draws)
-        fan_out = 1.0
+        mean_in, mean_out, hit = draw_lengths(w, rng, draws, sample_requests)  # (draws,)
+        prefix = max(w.get("system_prompt_tokens", 0) - w.get("trim_system_tokens", 0), 0)
         if "agent" in w:
-            mean_calls, limit = w["agent"].get("calls_per_task", 1.0), w["agent"].get("step_limit", np.inf)
-            fan_out = agents.calls_per_task(mean_calls, limit)
-            completion[w["name"]] = agents.completion_rate(mean_calls, limit)
-        served = volume[None, :] * w["share"] * fan_out * (1 - hit)[:, None]  # (draws, months) model calls
+            completion[w["name"]] = agents.completion_rate(w["agent"].get("calls_per_task", 1.0),
+                                                           w["agent"].get("step_limit", np.inf))
+        served = lever_calls(w, np.broadcast_to(volume * w["share"], (draws, months)), hit)  # model calls
         lookup = w.get("semantic_cache", {}).get("lookup_cost_share", 0.0)
         accuracy = None
         if "accuracy" in w:  # declared task accuracy of the workload's model; self-hosting may lower it
@@ -146,16 +168,19 @@ def simulate(scenario: dict, draws: int = 1000, seed: int = 0, sample_requests: 
                 "month": np.arange(1, months + 1), "workload": w["name"], "route": route,
                 "requests": served.mean(axis=0), "input_tokens": (served * mean_in[:, None]).mean(axis=0),
                 "cached_input_tokens": 0.0, "output_tokens": out_tokens.mean(axis=0), "gpu_hours": hours.mean(axis=0)}))
+            route_arrays.append((w["name"], route, served, mean_in, np.zeros(draws), mean_out,
+                                 accuracy[0] if accuracy else np.nan))
             _judge(w, accuracy, served, cost_parts, correct, judged, judged_cost, curves, scenario["name"])
             continue
-        for model, call_share, acc in _routes(w):
+        for lr in lever_routes(w):
+            model = lr.route
             price = catalog.model_price(model)
             mult = _prefix_multiplier(w, price, prefix)
             savings.append({"workload": w["name"], "route": model, "prefix_tokens": prefix, "prefix_cost_multiplier": mult})
             b = w.get("batch_share", 0.0)
             p_in = _blend(price["input_usd_per_token"], price["batch_input_usd_per_token"], b)
             p_out = _blend(price["output_usd_per_token"], price["batch_output_usd_per_token"], b)
-            calls = served * call_share
+            calls = served * lr.call_share
             plain_in = np.maximum(mean_in - prefix, 0)[:, None]
             costs = {
                 "input": calls * plain_in * p_in,
@@ -165,18 +190,24 @@ def simulate(scenario: dict, draws: int = 1000, seed: int = 0, sample_requests: 
             costs["input"] = costs["input"] + lookup * (costs["input"] + costs["cached_input"] + costs["output"])
             for kind, c in costs.items():
                 cost_parts.append((w["name"], model, kind, c))
+            inp, cached, out = call_tokens(w, mean_in, mean_out, min_cacheable(model))
             token_rows.append(pd.DataFrame({
                 "month": np.arange(1, months + 1), "workload": w["name"], "route": model,
                 "requests": calls.mean(axis=0),
-                "input_tokens": (calls * (plain_in + (prefix if mult == 1 else 0))).mean(axis=0),
-                "cached_input_tokens": (calls * (prefix if mult != 1 else 0)).mean(axis=0),
-                "output_tokens": (calls * mean_out[:, None]).mean(axis=0),
+                "input_tokens": (calls * inp[:, None]).mean(axis=0),
+                "cached_input_tokens": (calls * cached[:, None]).mean(axis=0),
+                "output_tokens": (calls * out[:, None]).mean(axis=0),
             }))
-            if acc is not None:
-                accuracy = acc
+            route_arrays.append((w["name"], model, calls, inp, cached, out, lr.accuracy))
+        if "routing" in w and "threshold" in w["routing"]:
+            spec = w["routing"]["threshold"]
+            acc, _, _, curve = threshold_quality(spec["data"], spec.get("benchmark"), float(spec["strong_share"]))
+            accuracy = (acc, curve)
         _judge(w, accuracy, served, cost_parts, correct, judged, judged_cost, curves, scenario["name"])
     quality = (correct, judged, judged_cost)
     result = _result(scenario["name"], months, draws, cost_parts, token_rows, curves, savings, quality, volume)
+    result.route_arrays = route_arrays
+    result.periods = periods
     for name, rate in completion.items():
         result.summary[f"task_completion_{name}"] = rate
     return result
@@ -200,10 +231,24 @@ def monthly_requests(scenario: dict) -> np.ndarray:
     ``requests_series.file`` is long format (``unique_id, ds`` and ``y`` or a forecast's
     ``forecast`` column), e.g. the output of ``planner forecast``; ``unique_id`` picks one series.
     """
+    return _monthly(scenario)[0]
+
+
+def scenario_months(scenario: dict) -> pd.DatetimeIndex | None:
+    """First day of each simulated month: from ``start:``, else the months of ``requests_series``;
+    None when the scenario has neither (its months are then numbered)."""
+    return _monthly(scenario)[1]
+
+
+def _monthly(scenario: dict) -> tuple[np.ndarray, pd.DatetimeIndex | None]:
     if "requests_series" not in scenario:
         months = int(scenario.get("months", 12))
         growth = 1 + scenario.get("growth_pct_per_month", 0) / 100
-        return scenario["requests_per_month"] * growth ** np.arange(months)
+        values = scenario["requests_per_month"] * growth ** np.arange(months)
+        start = scenario.get("start")
+        periods = pd.date_range(pd.Timestamp(start).to_period("M").to_timestamp(), periods=months, freq="MS") \
+            if start is not None else None
+        return values, periods
     spec = scenario["requests_series"]
     from planner.exceptions import InputError, ScenarioError
     from planner.usage import read_series
@@ -221,7 +266,7 @@ def monthly_requests(scenario: dict) -> np.ndarray:
     rows = frame[frame["unique_id"].astype(str) == uid]
     monthly = rows[value].groupby(rows["ds"].dt.to_period("M")).sum()
     months = int(scenario.get("months", len(monthly)))
-    return monthly.to_numpy(dtype=float)[:months]
+    return monthly.to_numpy(dtype=float)[:months], monthly.index[:months].to_timestamp()
 
 
 def sensitivity(scenario: dict, draws: int = 500, seed: int = 0) -> pd.DataFrame:
@@ -279,42 +324,10 @@ def _result(name, months, draws, cost_parts, token_rows, curves, savings, qualit
     return SimulationResult(name, monthly, tokens, totals, summary, curve, pd.DataFrame(savings).drop_duplicates())
 
 
-def _routes(w: dict) -> list[tuple[str, float, tuple | None]]:
-    """(model, share of the workload's requests that call it, (accuracy, curve) or None)."""
-    if "model" in w:
-        return [(w["model"], 1.0, None)]
-    kind, spec = next(iter(w["routing"].items()))
-    if kind == "split":
-        return [(m, float(s), None) for m, s in spec.items()]
-    if kind == "cascade":
-        reach = np.cumprod([1.0, *spec["escalation"]])  # every stage that is reached is called
-        return [(m, float(r), None) for m, r in zip(spec["models"], reach, strict=True)]
-    p = float(spec["strong_share"])
-    acc, curve = _threshold_quality(spec["data"], spec.get("benchmark"), p)
-    return [(spec["strong"], p, (acc, curve)), (spec["weak"], 1 - p, None)]
-
-
-@lru_cache(maxsize=8)
-def _threshold_quality(data: str, benchmark: str | None, strong_share: float) -> tuple[float, pd.DataFrame]:
-    """Accuracy of a domain router (learned on half the prompts) at ``strong_share``, on the other half."""
-    frame = routing.load_correctness(data, benchmark, drop_contaminated=True)
-    train = frame.sample(frac=0.5, random_state=0)
-    test = frame.drop(train.index)
-    curve = routing.router_curve(routing.domain_scores(train, test), test["weak_correct"], test["strong_correct"])
-    acc = float(np.interp(strong_share, curve["strong_share"], curve["accuracy"]))
-    return acc, curve
-
-
 def _prefix_multiplier(w: dict, price: dict, prefix: float) -> float:
     if "prompt_cache" not in w or prefix <= 0:
         return 1.0
-    rules = catalog.cache_rules(price["provider"], price["model"])
-    one_hour = w["prompt_cache"].get("ttl", "5m") == "1h"
-    base = price["input_usd_per_token"]
-    read = price["cache_read_usd_per_token"] / base if np.isfinite(price["cache_read_usd_per_token"]) else rules["read_multiplier"]
-    own_write = price["cache_write_1h_usd_per_token"] if one_hour else price["cache_write_usd_per_token"]
-    write = own_write / base if np.isfinite(own_write) else \
-        (rules["write_multiplier_1h"] if one_hour and np.isfinite(rules["write_multiplier_1h"]) else rules["write_multiplier"])
+    write, read = cache_multipliers(price, w["prompt_cache"].get("ttl", "5m"))
     return caching.prefix_cost_multiplier(prefix, w["prompt_cache"].get("requests_per_ttl", 1), write, read,
                                           price["min_cacheable_tokens"])
 
@@ -323,35 +336,3 @@ def _blend(price: float, batch_price: float, share: float) -> float:
     """Per-token price with ``share`` of traffic on the batch API (0.5x when the catalog has no batch price)."""
     batch = batch_price if np.isfinite(batch_price) else price * 0.5
     return price * (1 - share) + batch * share
-
-
-def _hit_rate(spec, rng: np.random.Generator, draws: int) -> np.ndarray:
-    if isinstance(spec, dict):
-        return rng.uniform(spec.get("low", 0.0), spec.get("high", 0.0), draws)
-    return np.full(draws, float(spec))
-
-
-def _lengths(spec: dict, rng: np.random.Generator, draws: int, n: int, column: str) -> np.ndarray:
-    """Token lengths of ``n`` sampled requests per draw [tokens]: lognormal(mean, cv) or a trace resampled."""
-    if "trace" in spec:
-        values = _trace_column(spec["trace"], column)
-        return values[rng.integers(0, len(values), (draws, n))]
-    mean, cv = float(spec["mean"]), float(spec.get("cv", 0.0))
-    if cv == 0:
-        return np.full((draws, n), mean)
-    sigma2 = np.log1p(cv * cv)
-    return rng.lognormal(np.log(mean) - sigma2 / 2, np.sqrt(sigma2), (draws, n))
-
-
-@lru_cache(maxsize=16)
-def _trace_column(path: str, column: str) -> np.ndarray:
-    """Token lengths of a request trace's ``column`` [tokens], through the validated reader."""
-    from planner.exceptions import InputError, ScenarioError
-    from planner.usage._io import numeric, read_frame, require_columns
-
-    try:
-        frame = read_frame(path, kinds=("csv", "parquet", "json", "jsonl"))
-        require_columns(frame, [column], path, label="trace")
-        return numeric(frame, column, path).to_numpy(dtype=float)
-    except InputError as exc:
-        raise ScenarioError(f"{exc} (a token-length trace of the scenario)") from None

@@ -29,6 +29,7 @@ __all__ = [
     "cpt",
     "apgr",
     "domain_scores",
+    "split_accuracy",
 ]
 
 _COLUMNS = ["benchmark", "prompt_id", "weak_correct", "strong_correct"]
@@ -168,3 +169,30 @@ def domain_scores(train: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
         chars = test["prompt_chars"].to_numpy(dtype=float)
         score = score + 1e-9 * chars / max(chars.max(), 1.0)
     return score
+
+
+def split_accuracy(scores: np.ndarray, weak_correct: np.ndarray, strong_correct: np.ndarray,
+                   strong_share: float) -> tuple[float, float, float]:
+    """Accuracy on each side of a threshold router sending ``strong_share`` of queries to the strong model.
+
+    The ``k = round(strong_share x n)`` queries with the highest ``scores`` go to the strong
+    model, the rest to the weak one (as in :func:`router_curve`).
+
+    Returns
+    -------
+    tuple of float
+        ``(strong_side, weak_side, share)``: the strong model's accuracy on the queries it is
+        sent, the weak model's on the others [-], and the strong share actually used, k / n [-]
+        (NaN accuracy for a side that receives no query).
+    """
+    scores = np.asarray(scores, float)
+    weak, strong = np.asarray(weak_correct, bool), np.asarray(strong_correct, bool)
+    if not 0 <= strong_share <= 1:
+        raise InputError(f"strong_share must be within [0, 1], got {strong_share}")
+    n = len(scores)
+    order = np.argsort(-scores, kind="stable")
+    k = int(np.rint(strong_share * n))
+    top, rest = order[:k], order[k:]
+    strong_side = float(strong[top].mean()) if k else float("nan")
+    weak_side = float(weak[rest].mean()) if k < n else float("nan")
+    return strong_side, weak_side, k / n if n else float("nan")

@@ -27,12 +27,13 @@ Example::
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 from planner._yaml import check_schema, load_mapping
 from planner.exceptions import ScenarioError
 
-__all__ = ["load_scenario", "SCHEMA"]
+__all__ = ["load_scenario", "SCHEMA", "LEVERS", "check_levers"]
 
 _NUM = (int, float)
 #: How a workload is served: exactly one of these; a derived file naming one drops the base's other.
@@ -41,7 +42,7 @@ _RANGE = {"low": _NUM, "high": _NUM}
 _LENGTH = {"mean": _NUM, "cv": _NUM, "trace": str}
 #: The schema: a key maps to a type, a tuple of types, a nested dict, or a one-item list of a schema.
 SCHEMA: dict = {
-    "name": str, "description": str, "extends": str, "months": int,
+    "name": str, "description": str, "extends": str, "months": int, "start": (str, datetime.date),
     "requests_per_month": _NUM, "growth_pct_per_month": _NUM,
     "requests_series": {"file": str, "unique_id": str},
     "workloads": [{
@@ -135,13 +136,20 @@ def _merge(base: dict, over: dict) -> dict:
 
 
 def _semantics(data: dict, file: str) -> None:
-    from planner import catalog
-
-    known = set(catalog.load_prices()["model"])
     if "workloads" not in data:
         raise ScenarioError(f"{file}: missing key workloads")
     if ("requests_per_month" in data) == ("requests_series" in data):
         raise ScenarioError(f"{file}: give exactly one of requests_per_month or requests_series")
+    if "start" in data:
+        if "requests_series" in data:
+            raise ScenarioError(f"{file}: start: the months of requests_series are dated already; give start only "
+                                "with requests_per_month")
+        try:
+            import pandas as pd
+
+            data["start"] = str(pd.Timestamp(str(data["start"])).to_period("M").to_timestamp().date())
+        except ValueError:
+            raise ScenarioError(f"{file}: start: expected a month such as 2026-01, got {data['start']!r}") from None
     workloads = data["workloads"]
     total = sum(w.get("share", 0) for w in workloads)
     if abs(total - 1) > 1e-6:
@@ -151,42 +159,57 @@ def _semantics(data: dict, file: str) -> None:
         for key in ("name", "share", "input_tokens", "output_tokens"):
             if key not in w:
                 raise ScenarioError(f"{file}: {at}: missing key {key}")
-        for key in ("input_tokens", "output_tokens"):
-            spec = w[key]
-            if "trace" not in spec and "mean" not in spec:
-                raise ScenarioError(f"{file}: {at}.{key}: give mean (and cv) or trace")
         if sum(k in w for k in ("model", "routing", "selfhost")) != 1:
             raise ScenarioError(f"{file}: {at}: give exactly one of model, routing or selfhost")
-        if "selfhost" in w:
-            _check_selfhost(w["selfhost"], file, f"{at}.selfhost")
-            models = []
-        else:
-            models = [w["model"]] if "model" in w else _routing_models(w["routing"], file, at)
-        agent = w.get("agent", {})
-        if agent and (agent.get("calls_per_task", 1) < 1 or agent.get("step_limit", 1) < 1):
-            raise ScenarioError(f"{file}: {at}.agent: expected calls_per_task >= 1 and step_limit >= 1")
-        for m in models:
-            if m not in known:
-                import difflib
+        check_levers(w, file, at, ScenarioError)
 
-                close = difflib.get_close_matches(m, sorted(known), n=3, cutoff=0.6)
-                raise ScenarioError(f"{file}: {at}: unknown model {m!r}; close matches in the price catalog: {close}")
-        prompt = w["input_tokens"].get("mean")
-        prefix = w.get("system_prompt_tokens", 0)
-        if prompt is not None and prefix > prompt:
-            raise ScenarioError(f"{file}: {at}.system_prompt_tokens: {prefix:g} is longer than the mean prompt "
-                                f"({prompt:g} input tokens); expected a prefix within the prompt")
-        if w.get("accuracy", 0) > 1:
-            raise ScenarioError(f"{file}: {at}.accuracy: expected a share of tasks done right, between 0 and 1")
-        if w.get("batch_share", 0) > 1:
-            raise ScenarioError(f"{file}: {at}.batch_share: expected a share between 0 and 1")
-        ttl = w.get("prompt_cache", {}).get("ttl", "5m")
-        if ttl not in ("5m", "1h"):
-            raise ScenarioError(f"{file}: {at}.prompt_cache.ttl: expected 5m or 1h, got {ttl!r}")
-        hit = w.get("semantic_cache", {}).get("hit_rate", 0)
-        low, high = (hit.get("low", 0), hit.get("high", 0)) if isinstance(hit, dict) else (hit, hit)
-        if not 0 <= low <= high <= 1:
-            raise ScenarioError(f"{file}: {at}.semantic_cache.hit_rate: expected 0 <= low <= high <= 1")
+
+#: The lever keys of a workload (everything of the schema's workload but its name, share and selfhost).
+LEVERS: dict = {k: v for k, v in SCHEMA["workloads"][0].items() if k not in ("name", "share", "selfhost")}
+
+
+def check_levers(w: dict, file: str, at: str, error: type[ScenarioError] = ScenarioError) -> None:
+    """Check one workload's levers (token lengths, model or routing, prompt and semantic caches,
+    batch share, trimming, caps, accuracy, agent); raise ``error`` naming ``file: at.key``."""
+    from planner import catalog
+
+    known = set(catalog.load_prices()["model"])
+    for key in ("input_tokens", "output_tokens"):
+        spec = w.get(key)
+        if spec is not None and "trace" not in spec and "mean" not in spec:
+            raise error(f"{file}: {at}.{key}: give mean (and cv) or trace")
+    if "model" in w and "routing" in w:
+        raise error(f"{file}: {at}: give model or routing, not both")
+    if "selfhost" in w:
+        _check_selfhost(w["selfhost"], file, f"{at}.selfhost")
+        models = []
+    else:
+        models = [w["model"]] if "model" in w else _routing_models(w["routing"], file, at) if "routing" in w else []
+    agent = w.get("agent", {})
+    if agent and (agent.get("calls_per_task", 1) < 1 or agent.get("step_limit", 1) < 1):
+        raise error(f"{file}: {at}.agent: expected calls_per_task >= 1 and step_limit >= 1")
+    for m in models:
+        if m not in known:
+            import difflib
+
+            close = difflib.get_close_matches(m, sorted(known), n=3, cutoff=0.6)
+            raise error(f"{file}: {at}: unknown model {m!r}; close matches in the price catalog: {close}")
+    prompt = (w.get("input_tokens") or {}).get("mean")
+    prefix = w.get("system_prompt_tokens", 0)
+    if prompt is not None and prefix > prompt:
+        raise error(f"{file}: {at}.system_prompt_tokens: {prefix:g} is longer than the mean prompt "
+                    f"({prompt:g} input tokens); expected a prefix within the prompt")
+    if w.get("accuracy", 0) > 1:
+        raise error(f"{file}: {at}.accuracy: expected a share of tasks done right, between 0 and 1")
+    if w.get("batch_share", 0) > 1:
+        raise error(f"{file}: {at}.batch_share: expected a share between 0 and 1")
+    ttl = w.get("prompt_cache", {}).get("ttl", "5m")
+    if ttl not in ("5m", "1h"):
+        raise error(f"{file}: {at}.prompt_cache.ttl: expected 5m or 1h, got {ttl!r}")
+    hit = w.get("semantic_cache", {}).get("hit_rate", 0)
+    low, high = (hit.get("low", 0), hit.get("high", 0)) if isinstance(hit, dict) else (hit, hit)
+    if not 0 <= low <= high <= 1:
+        raise error(f"{file}: {at}.semantic_cache.hit_rate: expected 0 <= low <= high <= 1")
 
 
 def _check_selfhost(spec: dict, file: str, at: str) -> None:
