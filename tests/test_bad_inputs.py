@@ -405,6 +405,41 @@ CASES = [
           "hist.csv": series_csv()},
          ("p.yaml: workloads[1].routes[0].provisioned: 'ptuu' is not among the provisioned commitments ['ptu'] "
           "(did you mean 'ptu'?)",)),
+    Case("plan-lever-typo", PLAN, {"p.yaml": plan_yaml().replace(
+        "    routes:\n      - {api: gpt-4o-mini}\n  - name: code",
+        "    levers: {prompt_cahce: {requests_per_ttl: 10}}\n    routes:\n      - {api: gpt-4o-mini}\n  - name: code"),
+        "hist.csv": series_csv()},
+         ("p.yaml: unknown key workloads[0].levers.prompt_cahce (did you mean 'prompt_cache'?)",)),
+    Case("plan-lever-selfhost", PLAN, {"p.yaml": plan_yaml().replace(
+        "    routes:\n      - {api: gpt-4o-mini}\n  - name: code",
+        "    levers: {selfhost: {model_class: llama-8b, gpu_type: H100}}\n    routes:\n      - {api: gpt-4o-mini}\n"
+        "  - name: code"), "hist.csv": series_csv()},
+         ("p.yaml: workloads[0].levers.selfhost: self-hosting is a route the plan chooses; give it under routes",)),
+    Case("plan-lever-cache-without-prefix", PLAN, {"p.yaml": plan_yaml().replace(
+        "    routes:\n      - {api: gpt-4o-mini}\n  - name: code",
+        "    levers: {prompt_cache: {requests_per_ttl: 10}}\n    routes:\n      - {api: gpt-4o-mini}\n  - name: code"),
+        "hist.csv": series_csv()},
+         ("p.yaml: workloads[0].levers.prompt_cache: give system_prompt_tokens, the prefix it caches",)),
+    Case("plan-lever-set-unknown-workload", PLAN, {"p.yaml": plan_yaml(
+        extra="lever_sets:\n  - {name: x, levers: {chta: {batch_share: 0.2}}}\n"), "hist.csv": series_csv()},
+         ("p.yaml: lever_sets[0].levers: no workload named 'chta'",)),
+    Case("plan-route-demand-missing-column", PLAN, {"p.yaml": plan_yaml(history="x").replace(
+        "demand: {history: x}", "demand: {route_demand: rd.csv}", 1),
+        "rd.csv": "workload,route,period,scenario,input_tokens,output_tokens\nchat,,2025-01-01,0,1,1\n",
+        "x": series_csv()},
+         ("rd.csv: missing required route-demand column 'cached_input_tokens'", "(named in")),
+    Case("plan-unknown-offer", PLAN, {"p.yaml": plan_yaml(api="gpt-4o").replace("      - {api: gpt-4o}\n",
+                                                                               "      - {provisioned: ptu}\n")
+                                      + "provisioned:\n  - {name: ptu, model: gpt-4o, offer: azure, term: 1m}\n",
+                                      "hist.csv": series_csv()},
+         ("p.yaml: provisioned[0]: no provisioned-throughput offer 'azure'; offers: ['azure-global', 'bedrock']",)),
+    Case("plan-bedrock-without-price", PLAN, {"p.yaml": plan_yaml(api="gpt-4o").replace("      - {api: gpt-4o}\n",
+                                                                                       "      - {provisioned: ptu}\n")
+                                              + "provisioned:\n  - {name: ptu, model: claude, offer: bedrock, term: 6m}\n",
+                                              "hist.csv": series_csv()},
+         ("p.yaml: provisioned[0]: missing key tokens_per_minute_per_unit (the catalog's bedrock offer has none for claude)",)),
+    Case("plan-after-horizon", PLAN, {"p.yaml": plan_yaml(extra="after_horizon: {decline: 3}\n"), "hist.csv": series_csv()},
+         ("p.yaml: after_horizon: expected hold, forecast, none or {decline_pct_per_month: X}",)),
     Case("plan-empty-config", PLAN, {"p.yaml": ""}, ("p.yaml: expected a mapping of plan configuration keys",)),
     Case("plan-config-directory", ["plan", "{d}/cfg", "--output", "{d}/out"], {"cfg/p.yaml": "x: 1\n"},
          ("cfg: is a directory, expected a YAML file",)),

@@ -24,7 +24,7 @@ def test_newsvendor_quantile(demand, od, res):
     plan = plan_single_pool(small, small[0], od, res, bins=10_000)  # 1,000 values, no binning: exact
     assert plan.reserved_units == pytest.approx(np.quantile(small, 1 - res / od), abs=0.5)
     assert plan.breakeven_utilization == pytest.approx(res / od)
-    assert plan.marginal_cost_per_unit_period == pytest.approx(res, rel=1e-6)  # newsvendor: E[marginal] = r
+    assert plan.marginal_cost_usd_per_unit_period == pytest.approx(res, rel=1e-6)  # newsvendor: E[marginal] = r
 
 
 def test_equals_brute_force_with_spot_and_binning(demand):
@@ -34,22 +34,22 @@ def test_equals_brute_force_with_spot_and_binning(demand):
         best = grid[np.argmin([pool_cost(g, demand, 4.0, 2.6, **kw).mean() for g in grid])]
         plan = plan_single_pool(demand, demand[0], 4.0, 2.6, bins=400, **kw)
         assert plan.reserved_units == pytest.approx(best, abs=1.0)  # 400 bins of 12,000 values
-        assert plan.expected_cost <= pool_cost(best, demand, 4.0, 2.6, **kw).mean() * 1.001
+        assert plan.expected_cost_usd <= pool_cost(best, demand, 4.0, 2.6, **kw).mean() * 1.001
 
 
 def test_invariants(demand):
     base = plan_single_pool(demand, demand[0], 4.0, 2.6)
     more = plan_single_pool(demand * 1.1, demand[0], 4.0, 2.6)
-    assert more.expected_cost >= base.expected_cost  # more demand never costs less
+    assert more.expected_cost_usd >= base.expected_cost_usd  # more demand never costs less
     assert plan_single_pool(demand, demand[0], 4.0, 4.0).reserved_units == pytest.approx(0.0, abs=1e-9)
     assert plan_single_pool(demand, demand[0], 4.0, 5.0).reserved_units == pytest.approx(0.0, abs=1e-9)
     spot = plan_single_pool(demand, demand[0], 4.0, 2.6, spot=0.5, spot_max_share=0.2)
-    assert spot.expected_cost <= base.expected_cost  # a cheaper option can only help
+    assert spot.expected_cost_usd <= base.expected_cost_usd  # a cheaper option can only help
     capped = pool_cost(0.0, demand, 4.0, 2.6, spot=0.5, spot_max_share=0.2)
     assert capped.mean() == pytest.approx(0.5 * 0.2 * demand.sum(axis=1).mean() + 4.0 * 0.8 * demand.sum(axis=1).mean())
     whole = plan_single_pool(demand, demand[0], 4.0, 2.6, integer=True)
     assert whole.reserved_units == round(whole.reserved_units)
-    assert base.expected_cost <= base.on_demand_cost and base.expected_cost <= base.recommender_rule_cost + 1e-6
+    assert base.expected_cost_usd <= base.all_on_demand_cost_usd and base.expected_cost_usd <= base.recommender_rule_cost_usd + 1e-6
 
 
 def test_recommender_rule_is_the_history_quantile():
@@ -77,15 +77,22 @@ def test_cli_contract(tmp_path, samples, capsys):
                  "--reserved-price", "2.6", "--spot-price", "1.2", "--spot-max-share", "0.3",
                  "--scenarios", "30", "--output", str(out)]) == 0
     plan = json.loads(out.read_text())
-    for key in ("reserved_units", "expected_cost", "savings_vs_on_demand", "savings_vs_recommender_rule",
-                "breakeven_utilization"):
+    for key in ("reserved_units", "expected_cost_usd", "savings_vs_on_demand_usd", "savings_vs_recommender_rule_usd",
+                "breakeven_utilization", "spot_units_per_period", "spot_cost_usd", "on_demand_cost_usd",
+                "marginal_cost_usd_per_unit_period", "scenario_costs_usd"):
         assert key in plan
+    # with spot offered below on-demand, the plan says how much spot it buys and what that costs
+    assert plan["spot_units_per_period"] > 0 and plan["spot_cost_usd"] == pytest.approx(
+        1.2 * plan["spot_units_per_period"] * 168, rel=1e-9)
+    assert plan["expected_cost_usd"] == pytest.approx(plan["reserved_cost_usd"] + plan["on_demand_cost_usd"]
+                                                      + plan["spot_cost_usd"], rel=1e-9)
+    assert plan["settings"]["spot_usd_per_unit_period"] == 1.2
     settings = plan["settings"]
     assert settings["scenario_method"] == "auto" and settings["forecast_model"]  # the forecaster ran
     # 30 windows of the last 30 days + 30 of the last week (+ 30 forecast paths when the gate keeps them)
-    assert plan["horizon"] == 168 and plan["scenarios"] == (90 if settings["forecast_included"] else 60)
+    assert plan["horizon_periods"] == 168 and plan["scenarios"] == (90 if settings["forecast_included"] else 60)
     assert len(settings["forecast_gate"]["origins"]) == 2  # 21 days: two earlier weekly origins to judge on
-    assert plan["expected_cost"] <= plan["on_demand_cost"]
+    assert plan["expected_cost_usd"] <= plan["all_on_demand_cost_usd"]
     bad = tmp_path / "bad.csv"
     bad.write_text("unique_id,ds,y\na,2025-01-01,1\na,2025-01-02,-3\n")
     assert main(["commit", str(bad), "--horizon", "3", "--freq", "D", "--on-demand-price", "4",

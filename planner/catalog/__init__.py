@@ -7,8 +7,8 @@ each entry citing its source. Every loader takes an optional path; a file of the
 
 from planner.catalog._files import CATALOG_ENV, catalog_origin, user_catalog_dir
 from planner.catalog.gpus import gpu_offer, import_skypilot, load_gpus
-from planner.catalog.provisioned import load_provisioned, provisioned_offer
 from planner.catalog.prices import cache_rules, load_cache_rules, load_prices, model_price
+from planner.catalog.provisioned import load_provisioned, provisioned_offer
 from planner.catalog.throughput import Throughput, load_throughput, throughput
 
 __all__ = [

@@ -86,14 +86,24 @@ def _run(args: argparse.Namespace) -> int:
             print(f"planner commit: warning: {message}", file=sys.stderr)
     plan = plan_single_pool(built.scenarios, built.recent, args.on_demand_price, args.reserved_price, args.spot_price,
                             args.spot_max_share, args.spot_interruption, integer=args.integer,
-                            settings={"history": args.history, "freq": args.freq, "horizon": args.horizon,
-                                      "on_demand_price": args.on_demand_price, "reserved_price": args.reserved_price,
-                                      "spot_price": args.spot_price, "spot_max_share": args.spot_max_share,
+                            settings={"history": args.history, "freq": args.freq, "horizon_periods": args.horizon,
+                                      "on_demand_usd_per_unit_period": args.on_demand_price,
+                                      "reserved_usd_per_unit_period": args.reserved_price,
+                                      "spot_usd_per_unit_period": args.spot_price, "spot_max_share": args.spot_max_share,
+                                      "spot_interruption": args.spot_interruption,
                                       "recent_weight": args.recent_weight, **built.settings()})
+    if plan.distinct_scenario_costs < plan.scenarios:
+        plan.settings["scenario_note"] = (
+            f"{plan.distinct_scenario_costs} distinct scenario costs among {plan.scenarios}: a commitment's cost depends "
+            "only on the values of demand in its horizon, and windows of the same recent days (the last 7 and 30 days, "
+            "wrapped around when the horizon is longer) hold the same values; they weight recent history by design")
     with write_file(args.output, [args.history]) as tmp:
         tmp.write_text(json.dumps(plan.to_dict(), indent=2))
-    print(f"reserve {plan.reserved_units:,.2f} units for {args.horizon} periods: expected cost {plan.expected_cost:,.0f} USD "
-          f"(P95 {plan.p95_cost:,.0f}); saves {plan.savings_vs_on_demand_pct:.1f}% vs all on-demand and "
+    spot = (f"; spot {plan.spot_units_per_period:,.2f} units per period on average ({plan.spot_cost_usd:,.0f} USD)"
+            if args.spot_price is not None else "")
+    print(f"reserve {plan.reserved_units:,.2f} units for {args.horizon} periods: expected cost {plan.expected_cost_usd:,.0f} USD "
+          f"(P95 {plan.p95_cost_usd:,.0f}; reserved {plan.reserved_cost_usd:,.0f}, on-demand {plan.on_demand_cost_usd:,.0f}"
+          f"{spot}); saves {plan.savings_vs_on_demand_pct:.1f}% vs all on-demand and "
           f"{plan.savings_vs_recommender_rule_pct:.1f}% vs the recommenders' rule ({plan.recommender_rule_units:,.2f} units); "
           f"break-even utilization {plan.breakeven_utilization:.0%}, expected {plan.expected_utilization:.0%}")
     gate = built.gate

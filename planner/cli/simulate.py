@@ -17,15 +17,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="simulate what-if scenarios (routing, caching, batching, trimming, caps)",
         description="Monte Carlo simulation of a scenario file and, side by side, of the scenarios given "
         "with --compare (the first is the baseline). Writes summary.csv, monthly_costs.csv (cost per month, "
-        "route and token kind with percentiles), route_tokens.csv (tokens per route per month, the "
-        "optimizer's input), cache_savings.csv, routing_curve.csv, sensitivity.csv (each lever's saving, "
-        "tornado-style) and summary.md into DIR.",
+        "route and token kind with percentiles), route_demand.csv (the per-route demand frame the optimizer reads: "
+        "workload, route, period, scenario, tokens by kind, requests, accuracy; the first --demand-draws draws as "
+        "scenarios), route_tokens.csv (mean tokens per route per month), cache_savings.csv, routing_curve.csv, "
+        "sensitivity.csv (each lever's saving, tornado-style) and summary.md into DIR.",
     )
     p.add_argument("scenario", metavar="SCENARIO.yaml")
     p.add_argument("--compare", nargs="+", default=[], metavar="OTHER.yaml", help="more scenarios to compare")
     p.add_argument("--output", required=True, metavar="DIR", help="folder to write: new, empty, or written by planner before (then replaced as a whole)")
     p.add_argument("--draws", type=int, default=1000, help="Monte Carlo draws (default 1000)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--demand-draws", type=int, default=50, metavar="N",
+                   help="draws written to route_demand.csv as scenarios, per scenario file (default 50)")
     p.set_defaults(handler=_run)
 
 
@@ -35,8 +38,8 @@ def _run(args: argparse.Namespace) -> int:
     from planner.exceptions import InputError
     from planner.simulate import compare, load_scenario, sensitivity
 
-    if args.draws < 1:
-        raise InputError(f"--draws must be >= 1, got {args.draws}")
+    if args.draws < 1 or args.demand_draws < 1:
+        raise InputError(f"--draws and --demand-draws must be >= 1, got {args.draws} and {args.demand_draws}")
     files = [args.scenario, *args.compare]
     out = check_folder(args.output, inputs=files)
     scenarios = [load_scenario(f) for f in files]
@@ -46,6 +49,8 @@ def _run(args: argparse.Namespace) -> int:
         summary.to_csv(tmp / "summary.csv")
         for name, attr in (("monthly_costs", "monthly"), ("route_tokens", "tokens")):
             pd.concat([getattr(r, attr).assign(scenario=r.name) for r in result.results]).to_csv(tmp / f"{name}.csv", index=False)
+        pd.concat([r.route_demand(args.demand_draws).assign(what_if=r.name) for r in result.results],
+                  ignore_index=True).to_csv(tmp / "route_demand.csv", index=False)
         result.cache_savings.to_csv(tmp / "cache_savings.csv", index=False)
         result.routing_curve.to_csv(tmp / "routing_curve.csv", index=False)
         tables = [sensitivity(s, draws=min(args.draws, 500), seed=args.seed).assign(scenario=s["name"])

@@ -9,7 +9,14 @@ lays single-pool options side by side. Every PuLP call lives in :mod:`planner.op
 """
 
 from planner.optimize.backtest import backtest_plan
-from planner.optimize.capacity import LeverSetPlans, Plan, compare_lever_sets, compare_plans, plan, plan_lever_sets
+from planner.optimize.capacity import (
+           LeverSetPlans,
+           Plan,
+           compare_lever_sets,
+           compare_plans,
+           plan,
+           plan_lever_sets,
+)
 from planner.optimize.compare import compare_commitments, scenarios_from_history
 from planner.optimize.problem import (
            PlanProblem,

@@ -25,7 +25,13 @@ import pandas as pd
 
 from planner.exceptions import InputError
 from planner.optimize import lp
-from planner.optimize.aggregate import Cells, aggregate, commitment_window, reservation_window, route_coefficients
+from planner.optimize.aggregate import (
+    Cells,
+    aggregate,
+    commitment_window,
+    reservation_window,
+    route_coefficients,
+)
 from planner.optimize.problem import PlanProblem, load_problem
 from planner.outputs import write_folder
 
@@ -135,13 +141,14 @@ class LeverSetPlans:
     plans: dict[str, Plan]
 
     def summary(self) -> pd.DataFrame:
-        """One row per lever set: expected and P95 cost over the window [USD], horizon cost [USD],
-        obligations [USD], expected accuracy per workload [-] and what to buy."""
+        """One row per lever set: expected cost in the horizon [USD], expected and P95 cost over the
+        window [USD], obligations [USD], expected accuracy per workload [-] and what to buy."""
         rows = []
         for name, p in self.plans.items():
             s = p.summary
-            row = {"lever_set": name, "expected_cost_usd": s["expected_cost_usd"], "p95_cost_usd": s["p95_cost_usd"],
-                   "horizon_cost_usd": s["expected_horizon_cost_usd"], "obligation_usd": s["obligation_usd"]}
+            row = {"lever_set": name, "horizon_cost_usd": s["expected_horizon_cost_usd"],
+                   "window_cost_usd": s["expected_cost_usd"], "window_p95_usd": s["p95_cost_usd"],
+                   "obligation_usd": s["obligation_usd"]}
             row.update({f"accuracy {w}": a for w, a in s["accuracy"].items()})
             row["buy"] = buy_text(p.purchases)
             rows.append(row)
@@ -507,7 +514,7 @@ def _build_plan(problem: PlanProblem, cells: Cells, sol: dict, duals: dict, base
                      "breakeven_utilization": price / pool.on_demand if pool.on_demand else np.nan,
                      "breakeven_months": problem.terms[term] * price / (pool.on_demand * util) if util > 0 else np.nan})
     api_cost, _, tpm = route_coefficients(problem, cells)
-    for i, (c, units) in enumerate(zip(problem.provisioned, sol["provisioned"], strict=True)):
+    for c, units in zip(problem.provisioned, sol["provisioned"], strict=True):
         if units <= 1e-6:
             continue
         on, charged, term_hours = commitment_window(problem, cells, c.term)
@@ -517,7 +524,8 @@ def _build_plan(problem: PlanProblem, cells: Cells, sol: dict, duals: dict, base
             for r_i in st.routes:
                 if wl.routes[r_i].commitment == c.name:
                     inp, cached, out = (cells.tokens[:, j, k] for k in range(3))
-                    weighted = (inp + c.cached_input_weight * cached + c.output_token_weight * out) / 60.0
+                    cw = c.cached_input_weight if wl.routes[r_i].cache_applies else 1.0
+                    weighted = (inp + cw * cached + c.output_token_weight * out) / 60.0
                     used += (np.nan_to_num(sol["share"][:, j, r_i]) * weighted * hw).sum()
         held = (units * c.tokens_per_minute_per_unit * on[cells.block] * hw).sum()
         rows.append({"what": f"provisioned {c.name} ({c.model})", "kind": "provisioned", "pool": c.name,

@@ -67,7 +67,8 @@ __all__ = ["SCHEMA", "load_problem", "lever_set_names"]
 
 _NUM = (int, float)
 _DEMAND = {"history": str, "unique_id": str, "scale": _NUM, "paths": str, "usage": str, "mapping": str,
-           "metric": str, "where": {"*": (str, *_NUM)}, "route_demand": str, "workload": str, "history_days": _NUM}
+           "metric": str, "where": {"*": (str, *_NUM)}, "route_demand": str, "workload": str, "what_if": str,
+           "history_days": _NUM}
 
 
 def _lever_schema() -> dict:
@@ -200,6 +201,8 @@ def load_problem(config: str | Path | Mapping, overrides: Mapping | None = None,
         means = _mean_lengths(levers, spec["tokens_per_request"])
         routes = tuple(_route(r, f"{file}: {at}.routes[{j}]", by_type, means, provisioned, levers)
                        for j, r in enumerate(spec["routes"]))
+        if "prompt_cache" in levers:
+            _warn_uncached(routes, levers, f"{file}: {at}")
         if "batch_share" in levers and not any(r.name.endswith("(batch)") for r in routes):
             raise InputError(f"{file}: {at}: levers.batch_share needs a route with batch: true to send that share to")
         penalty = None if spec.get("must_serve") else spec.get("unserved_usd_per_million_tokens")
@@ -364,8 +367,7 @@ def _mean_lengths(levers: dict, tpr: dict) -> dict:
         out = min(out, float(levers["max_output_tokens"]))
     cached = float(tpr.get("cached_input", 0))
     if "prompt_cache" in levers:
-        prefix = max(levers.get("system_prompt_tokens", 0) - levers.get("trim_system_tokens", 0), 0)
-        cached = prefix * (1 - 1 / levers["prompt_cache"].get("requests_per_ttl", 1))
+        cached = _prefix(levers) * (1 - 1 / levers["prompt_cache"].get("requests_per_ttl", 1))
     return {"input": inp - cached, "cached_input": cached, "output": out}
 
 
@@ -383,7 +385,7 @@ def _workload_demand(spec: dict, levers: dict, base: Path, file: str, at: str, s
                 raise InputError(f"{file}: {at}: give exactly one of history, usage, paths or route_demand")
         path = base / d["route_demand"]
         try:
-            frame = read_route_demand(path)
+            frame = read_route_demand(path, what_if=d.get("what_if"))
         except InputError as exc:
             raise InputError(f"{exc} (named in {file}: {at}.route_demand)") from None
         name = d.get("workload", spec["name"])
@@ -552,8 +554,15 @@ def _route(spec: dict, at: str, pools: dict, tokens: dict, provisioned: list[Pro
             raise InputError(f"{at}.provisioned: {spec['provisioned']!r} is not among the provisioned commitments "
                              f"{commitments}{f' (did you mean {near!r}?)' if near else ''}")
         model = provisioned[commitments.index(spec["provisioned"])].model
+        applies = True
+        if "prompt_cache" in levers:
+            try:
+                minimum = catalog.model_price(model).get("min_cacheable_tokens", 0)
+            except CatalogError:
+                minimum = 0
+            applies = _prefix(levers) >= (minimum if minimum == minimum and minimum is not None else 0)
         return Route(f"provisioned:{spec['provisioned']}", "provisioned", commitment=spec["provisioned"], max_share=cap,
-                     model=model, **common)
+                     model=model, cache_applies=applies, **common)
     gpu = spec.get("gpu_type")
     if gpu is None:
         raise InputError(f"{at}: missing key gpu_type for the selfhost route")
@@ -569,9 +578,11 @@ def _route(spec: dict, at: str, pools: dict, tokens: dict, provisioned: list[Pro
     if "output_tokens_per_gpu_hour" in spec:
         per_gpu_hour, gpus_per_replica = float(spec["output_tokens_per_gpu_hour"]), 1
     else:
+        # with a prompt-cache lever the engine's prefix cache skips the cached prefix's prefill (no minimum)
+        prefill = tokens["input"] + (0.0 if "prompt_cache" in levers else tokens["cached_input"])
         try:
             tp = catalog.throughput(spec["selfhost"], gpu, spec.get("precision", "fp8"),
-                                    input_tokens=spec.get("input_tokens", tokens["input"] + tokens["cached_input"]),
+                                    input_tokens=spec.get("input_tokens", prefill),
                                     output_tokens=spec.get("output_tokens", tokens["output"]) or 1,
                                     slo_derate=spec.get("slo_derate", DEFAULT_SLO_DERATE))
         except InputError as exc:
@@ -593,7 +604,7 @@ def _cached_price(price: dict, levers: dict, input_price: float) -> float:
     from planner.simulate import caching
     from planner.simulate.demand import cache_multipliers
 
-    prefix = max(levers.get("system_prompt_tokens", 0) - levers.get("trim_system_tokens", 0), 0)
+    prefix = _prefix(levers)
     minimum = price.get("min_cacheable_tokens", 0)
     if prefix < (minimum if minimum == minimum and minimum is not None else 0):
         return input_price
@@ -601,6 +612,31 @@ def _cached_price(price: dict, levers: dict, input_price: float) -> float:
     base = float(price["input_usd_per_token"])
     effective = caching.cached_read_price(base, write, read, levers["prompt_cache"].get("requests_per_ttl", 1))
     return effective * (input_price / base if base > 0 else 1.0)
+
+
+def _warn_uncached(routes: tuple[Route, ...], levers: dict, at: str) -> None:
+    """Warn when a prompt-cache lever's prefix is below the cacheable minimum of every API and
+    provisioned route of the workload (it then only speeds up self-hosted prefill)."""
+    from planner import catalog
+
+    prefix, short = _prefix(levers), []
+    for r in routes:
+        if r.kind == "selfhost" or not r.model:
+            continue
+        minimum = catalog.model_price(r.model).get("min_cacheable_tokens", 0)
+        minimum = minimum if minimum == minimum and minimum is not None else 0
+        if prefix >= minimum:
+            return
+        short.append(f"{r.model} {minimum:,.0f}")
+    if short:
+        warnings.warn(f"{at}.levers.prompt_cache: the {prefix:,.0f}-token prefix is below the cacheable minimum of every "
+                      f"API route ({', '.join(sorted(set(short)))} tokens): no API discount; self-hosted routes skip its "
+                      "prefill", PlannerWarning, stacklevel=4)
+
+
+def _prefix(levers: dict) -> float:
+    """The cacheable prefix of the levers [tokens]: the system prompt less what trimming removes."""
+    return float(max(levers.get("system_prompt_tokens", 0) - levers.get("trim_system_tokens", 0), 0))
 
 
 def _max_route_cost_per_million(routes: tuple[Route, ...], tokens: dict, pools: list[Pool]) -> float:

@@ -162,7 +162,11 @@ class CapacityLP:
     def __init__(self, problem, cells, skip: frozenset = frozenset()) -> None:
         import time
 
-        from planner.optimize.aggregate import commitment_window, reservation_window, route_coefficients
+        from planner.optimize.aggregate import (
+            commitment_window,
+            reservation_window,
+            route_coefficients,
+        )
 
         t0 = time.perf_counter()
         self.problem, self.cells, self.skip = problem, cells, skip
@@ -254,7 +258,8 @@ class CapacityLP:
                     else:
                         i = commitment_index[r.commitment]
                         inp, cached, out = (float(v) for v in cells.tokens[c, j])
-                        weighted = (inp + weights[i, 0] * cached + weights[i, 1] * out) / 60.0
+                        cw = weights[i, 0] if r.cache_applies else 1.0
+                        weighted = (inp + cw * cached + weights[i, 1] * out) / 60.0
                         ptu_terms[i].append((x, weighted))
                 if wl.unserved_usd_per_million_tokens is not None or "balance" in skip:
                     u = m.add_variable(f"u_{j}_{c}", lowBound=0, upBound=1)

@@ -97,8 +97,12 @@ class Route:
 
     ``model`` is the model the route runs (an API model, the commitment's model, the self-hosted
     model class); ``serves`` lists the lever routes (streams) it may take besides its own model's
-    (:func:`serves`); ``accuracy`` is a declared share of calls answered right [-] (NaN: the
-    stream's own accuracy applies where the route runs the stream's model).
+    (:func:`serves`); ``accuracy`` is a declared share of calls answered right [-]. A route's
+    accuracy on a stream is the stream's own (replayed) accuracy where the route runs the stream's
+    model, else its declared ``accuracy``, else, on the stream ``""``, the workload's declared
+    accuracy (NaN: unknown). ``cache_applies`` is False where a prompt-cache lever's prefix is
+    below the route model's cacheable minimum (its cached tokens then count as input against
+    provisioned throughput).
     """
 
     name: str
@@ -115,6 +119,7 @@ class Route:
     model: str = ""
     serves: tuple[str, ...] = ()
     accuracy: float = float("nan")
+    cache_applies: bool = True
 
 
 @dataclass(frozen=True)
@@ -472,10 +477,12 @@ class PlanProblem:
                 if not serves(r, route, model):
                     continue
                 served.append(r_i)
-                if np.isfinite(r.accuracy):
+                if route != "" and model == route and np.isfinite(stream_acc):
+                    accuracy.append(stream_acc)  # measured on these very calls (a replayed router)
+                elif np.isfinite(r.accuracy):
                     accuracy.append(float(r.accuracy))
-                elif route == "" or model == route or route in r.serves:
-                    accuracy.append(stream_acc)
+                elif route == "":
+                    accuracy.append(stream_acc)  # the workload's declared accuracy (lever), or unknown
                 else:
                     accuracy.append(float("nan"))
             label = name if route == "" else f"{name} [{route}]"
@@ -500,7 +507,7 @@ class PlanProblem:
             return []
         days = dict(self.history_days)
         out = []
-        for g, pool in enumerate(self.pools):
+        for pool in self.pools:
             users = [w.name for w in self.workloads if any(r.kind == "selfhost" and r.pool == pool.name for r in w.routes)]
             if len(self.gpu_demand) and (self.gpu_demand["pool"] == pool.name).any():
                 users.append(pool.name)

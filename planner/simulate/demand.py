@@ -275,12 +275,28 @@ def check_route_demand(frame: pd.DataFrame, what: str = "route demand") -> pd.Da
     return out.reset_index(drop=True)
 
 
-def read_route_demand(path: str | Path, what: str | None = None) -> pd.DataFrame:
+def read_route_demand(path: str | Path, what: str | None = None, what_if: str | None = None) -> pd.DataFrame:
     """Read a per-route demand file (e.g. the ``route_demand.csv`` of ``planner simulate``) with
-    :func:`check_route_demand`."""
+    :func:`check_route_demand`.
+
+    A file of several what-if scenarios (a ``what_if`` column, as ``planner simulate --compare``
+    writes) needs ``what_if`` to pick one.
+    """
     from planner.usage._io import read_frame
 
-    return check_route_demand(read_frame(path, kinds=("csv", "parquet", "json", "jsonl")), what or str(path))
+    what = what or str(path)
+    frame = read_frame(path, kinds=("csv", "parquet", "json", "jsonl"))
+    if "what_if" in frame.columns:
+        names = sorted(frame["what_if"].astype(str).unique())
+        if what_if is None and len(names) > 1:
+            raise InputError(f"{what}: holds the what-if scenarios {names}; name one (what_if)")
+        if what_if is not None:
+            if what_if not in names:
+                raise InputError(f"{what}: no what-if scenario {what_if!r}; it holds {names}")
+            frame = frame[frame["what_if"].astype(str) == what_if]
+    elif what_if is not None:
+        raise InputError(f"{what}: has no what_if column to pick {what_if!r} from")
+    return check_route_demand(frame.reset_index(drop=True), what)
 
 
 def _hit_rate(spec, rng: np.random.Generator, draws: int) -> np.ndarray:
