@@ -10,6 +10,13 @@ backtest too).
     .venv/bin/python benchmarks/plan_bench.py                  # the planner's scenarios ("auto")
     .venv/bin/python benchmarks/plan_bench.py --method mix     # the previous forecast + 30-day mix
     .venv/bin/python benchmarks/plan_bench.py --extended       # + more cutoffs, other break-evens
+    .venv/bin/python benchmarks/plan_bench.py --ladder-only    # only the laddered-buying backtest
+
+The ladder backtest (:func:`planner.optimize.ladder.backtest_ladder`) buys a tranche for a whole
+term at every step (Philly: a week's term in daily tranches; Helios Earth GPU demand: three days
+in 12-hour tranches; ServeGen GPUs: a day in 6-hour tranches) over rolling spans at the end of
+each series, against the one-shot plan renewed each term, the recommenders' rule topping up at
+the same steps, and hindsight (the best tranches on the same steps with the demand known).
 """
 
 from __future__ import annotations
@@ -89,6 +96,52 @@ def table(od: float, res: float, method: str, gate_t: float, extended: bool = Fa
           f"{100 * (max(w for _, w in rows) - 1):+.1f}% (target <= +1%); {time.perf_counter() - t0:.1f} s")
 
 
+def ladder_series() -> dict[str, tuple[pd.DataFrame, int, int, int, list]]:
+    """Series for the ladder: (history, term, step, span) [periods] and the span starts."""
+    philly = pd.read_csv(SAMPLES / "philly_busy_nodes_hourly.csv", parse_dates=["ds"])
+    helios = pd.read_csv(SAMPLES / "helios_earth_gpus_hourly.csv", parse_dates=["ds"])
+    helios = helios[helios["unique_id"] == "helios_earth16vc_demand_gpus"]
+    out = {}
+    end = philly["ds"].max()
+    out["philly busy nodes (168 h term, 24 h steps)"] = (philly, 168, 24, 672,
+                                                        [end - pd.Timedelta(hours=672 * k - 1) for k in (2, 1)])
+    end = helios["ds"].max()
+    out["helios earth GPU demand (72 h term, 12 h steps)"] = (helios, 72, 12, 240, [end - pd.Timedelta(hours=239)])
+    for model in ("m-small", "m-mid", "m-large"):
+        frame = servegen_gpus(model)
+        end = frame["ds"].max()
+        label = f"servegen {model} GPUs (24 h term, 6 h steps)"
+        out[("holdout: " if model == "m-large" else "") + label] = (frame, 24, 6, 96, [end - pd.Timedelta(hours=95)])
+    return out
+
+
+def ladder_table(od: float, res: float) -> None:
+    """Print the ladder backtest table at one pair of prices [USD/GPU-h]."""
+    from planner.optimize.ladder import backtest_ladder
+
+    print("| series | spans | ladder / hindsight | one-shot / hindsight | rule / hindsight | on-demand / hindsight "
+          "| ladder / one-shot hindsight | ladder vs rule |")
+    print("|---|---|---|---|---|---|---|---|")
+    t0, counted = time.perf_counter(), []
+    for name, (frame, term, step, span, starts) in ladder_series().items():
+        runs = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for start in starts:
+                runs.append(backtest_ladder(frame, start, span, term, step, "h", od, res, n_paths=100))
+        mean = {k: float(np.mean([r["vs_hindsight"][k] for r in runs])) for k in runs[0]["vs_hindsight"]}
+        shot = float(np.mean([r["vs_hindsight_one_shot"]["ladder"] for r in runs]))
+        worst = max(r["cost_usd"]["ladder"] / r["cost_usd"]["rule"] for r in runs)
+        if not name.startswith("holdout"):
+            counted.append((mean["ladder"], shot, worst))
+        print(f"| {name} | {len(runs)} | {mean['ladder']:.3f} | {mean['one_shot']:.3f} | {mean['rule']:.3f} | "
+              f"{mean['on_demand']:.3f} | {shot:.3f} | worst span {100 * (worst - 1):+.2f}% |")
+    print(f"\nladder: mean {np.mean([c[0] for c in counted]):.3f} x hindsight on its own steps, "
+          f"{np.mean([c[1] for c in counted]):.3f} x the one-shot hindsight (target <= 1.03); worst span against the rule "
+          f"{100 * (max(c[2] for c in counted) - 1):+.2f}% (target <= 0); holdout shown, not counted; "
+          f"{time.perf_counter() - t0:.1f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--method", default="auto", choices=("auto", "mix", "forecast", "empirical"))
@@ -96,11 +149,16 @@ def main() -> None:
                         help="also: every earlier cutoff the history allows, two holdout series, and break-evens "
                         "of 45%% and 80%%")
     parser.add_argument("--gate-t", type=float, default=-2.0, help="t statistic the forecast must beat (auto)")
+    parser.add_argument("--ladder-only", action="store_true", help="only the laddered-buying backtest")
     args = parser.parse_args()
     h100 = catalog.load_gpus().query("instance_type == 'p5.48xlarge'").iloc[0]
     od, res = h100["on_demand_usd_per_gpu_hour"], h100["reserved_1y_usd_per_gpu_hour"]
-    print(f"scenarios: {args.method} (gate t {args.gate_t:g}); prices: on-demand {od:.3f}, reserved {res:.3f} USD per GPU-hour "
-          f"(break-even utilization {res / od:.0%})\n")
+    print(f"prices: on-demand {od:.3f}, reserved {res:.3f} USD per GPU-hour (break-even utilization {res / od:.0%})\n")
+    print("laddered buying (scenarios: windows of the last 30 and 7 days):\n")
+    ladder_table(od, res)
+    if args.ladder_only:
+        return
+    print(f"\none-shot reservations (scenarios: {args.method}, gate t {args.gate_t:g}):\n")
     table(od, res, args.method, args.gate_t)
     if args.extended:
         for ratio in (res / od, 0.45, 0.80):

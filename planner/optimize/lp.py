@@ -12,7 +12,7 @@ import pulp
 
 from planner.exceptions import InfeasibleError, SolverError
 
-__all__ = ["solve_single_pool", "CapacityLP", "solve_capacity", "SOLVERS", "GROUPS", "KINDS"]
+__all__ = ["solve_single_pool", "solve_schedule", "CapacityLP", "solve_capacity", "SOLVERS", "GROUPS", "KINDS"]
 
 #: Solvers tried in order.
 SOLVERS = ("HiGHS", "PULP_CBC_CMD")
@@ -96,6 +96,41 @@ def solve_single_pool(demand: np.ndarray, weight: np.ndarray, periods: float, on
         if not integer else np.full(len(demand), np.nan)
     return {"reserved_units": float(r.value() or 0.0), "objective": float(pulp.value(problem.objective)),
             "solver": solver, "cover_duals": duals}
+
+
+def solve_schedule(demand: np.ndarray, activity: np.ndarray, on_demand: float, reserved: float) -> np.ndarray:
+    """The cheapest tranches on a purchase grid with the demand known (hindsight for a ladder).
+
+    Minimise ``sum_i reserved x_i a_i + on_demand sum_t o_t`` subject to ``sum_i x_i A_it + o_t
+    >= d_t`` (``cover``), x, o >= 0, where ``A`` (tranches x periods) is 1 where tranche i is
+    active and ``a_i`` its active periods.
+
+    Parameters
+    ----------
+    demand : numpy.ndarray
+        Realized demand per period [units].
+    activity : numpy.ndarray
+        (tranches, periods) 1 where a tranche bought at that step is active.
+    on_demand, reserved : float
+        Prices [USD per unit-period].
+
+    Returns
+    -------
+    numpy.ndarray
+        Units of each tranche [units].
+    """
+    problem = pulp.LpProblem("schedule", pulp.LpMinimize)
+    act = np.asarray(activity, float)
+    x = [problem.add_variable(f"x_{i}", lowBound=0) for i in range(act.shape[0])]
+    cost = [(xi, reserved * float(act[i].sum())) for i, xi in enumerate(x)]
+    for t, d in enumerate(np.asarray(demand, float)):
+        o = problem.add_variable(f"o_{t}", lowBound=0)
+        cost.append((o, on_demand))
+        _add(problem, [(o, 1.0)] + [(x[i], 1.0) for i in np.flatnonzero(act[:, t])], pulp.LpConstraintGE, float(d),
+             f"cover_{t}")
+    problem.setObjective(_affine(cost))
+    _solve(problem, "cover (demand >= 0 must be served)")
+    return np.array([float(xi.value() or 0.0) for xi in x])
 
 
 #: Constraint groups of the capacity model that can conflict, as named in errors.
