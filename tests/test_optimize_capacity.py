@@ -315,3 +315,21 @@ def test_typo_model_is_named_with_its_key_path_before_any_forecast(tmp_path, sam
     with pytest.raises(InputError, match=r"workloads\[1\]\.routes\[1\]\.api: unknown API model 'gpt-4oo' in the "
                                          r"price catalog; close matches: \['gpt-4o'"):
         load_problem(config)
+
+
+def test_bulk_highs_transfer_matches_pulps_own():
+    """The bulk model transfer to HiGHS gives PuLP's own solution, duals included (MILP too)."""
+    import pulp
+
+    demand = _demand(hours=48, scenarios=3)
+    pool = Pool("H100", on_demand=7.0, reserved={"1y": 4.5}, spot=3.0, spot_max_share=0.3, spot_interruption=0.2)
+    for integer in (False, True):
+        problem = _problem(demand, [_selfhost(), _api(inp=0.0, out=6e-6, tier="")], pool=pool, integer=integer)
+        problem.validate()
+        model = lp.CapacityLP(problem, aggregate(problem, 4))
+        ours = model.solve()  # sets bounds and integrality, then solves through the bulk transfer
+        pis = [c.pi for c in model.model.constraints.values()]
+        model.model.solve(pulp.HiGHS(msg=False))  # the same model through PuLP's own HiGHS interface
+        assert ours["objective"] == pytest.approx(pulp.value(model.model.objective), rel=1e-9)
+        if not integer:
+            assert pis == pytest.approx([c.pi for c in model.model.constraints.values()], rel=1e-7, abs=1e-9)

@@ -18,7 +18,8 @@ quantile, mid-curve, where they are coarse.
 longest term that can be bought in the horizon's last block. Their boundaries are the horizon's
 end, the end of each term counted from the horizon's start, every three months when the level
 changes (``decline``, ``forecast``) and the window's end. Each tail block repeats, per scenario,
-the slices of the horizon's last week (its last ``max(168 h, last block)`` hours), scaled to the
+``TAIL_SLICES`` (4) load-duration slices of the horizon's last week (its last ``max(168 h, last
+block)`` hours), scaled to the
 block's hours and by the continuation level (:func:`continuation_factor`). A commitment is active
 in a tail block for the share of the block its term covers (:func:`reservation_window`).
 """
@@ -35,13 +36,16 @@ from planner.exceptions import InputError
 from planner.optimize.problem import PlanProblem
 
 __all__ = ["Cells", "aggregate", "route_coefficients", "reservation_window", "commitment_window",
-           "continuation_months", "continuation_factor", "period_hours", "TAIL_STEP_MONTHS", "TEMPLATE_HOURS"]
+           "continuation_months", "continuation_factor", "period_hours", "TAIL_STEP_MONTHS", "TEMPLATE_HOURS",
+           "TAIL_SLICES"]
 
 _TOKENS = ("input_tokens", "cached_input_tokens", "output_tokens")
 #: Tail blocks are at most this long when the continuation level changes (decline, forecast) [months].
 TAIL_STEP_MONTHS = 3
 #: The continuation repeats at least this many of the horizon's last hours [h] (a week: every weekday).
 TEMPLATE_HOURS = 168
+#: Load-duration slices of the continuation's template per scenario (at most the horizon's).
+TAIL_SLICES = 4
 _MONTH = pd.Timedelta(days=365.25 / 12)
 
 
@@ -219,17 +223,16 @@ def aggregate(problem: PlanProblem, slices: int | None = 8) -> Cells:
     tokens = np.zeros((S, K, T, 3))
     requests = np.zeros((S, K, T))
     no_requests = np.zeros(S, bool)
-    if len(demand):
-        d = demand.assign(period=pd.to_datetime(demand["period"])).groupby(
-            ["workload", "route", "scenario", "period"])[[*_TOKENS, "requests"]].sum(min_count=1)
-        idx = d.index
-        s = keys.get_indexer(pd.MultiIndex.from_arrays([idx.get_level_values(0), idx.get_level_values(1)]))
-        k = pd.Index(scenarios).get_indexer(idx.get_level_values(2))
-        t = periods.get_indexer(idx.get_level_values(3))
-        tokens[s, k, t] = d[list(_TOKENS)].to_numpy(float)
-        req = d["requests"].to_numpy(float)
-        np.logical_or.at(no_requests, s, np.isnan(req))
-        requests[s, k, t] = np.nan_to_num(req)
+    if len(demand):  # rows added up per (stream, scenario, period) with one bincount per column
+        s = keys.get_indexer(pd.MultiIndex.from_arrays([demand["workload"].to_numpy(), demand["route"].to_numpy()]))
+        k = pd.Index(scenarios).get_indexer(demand["scenario"])
+        t = periods.get_indexer(pd.DatetimeIndex(pd.to_datetime(demand["period"])))
+        flat = (s * K + k) * T + t
+        for i, col in enumerate(_TOKENS):
+            tokens[..., i] = np.bincount(flat, weights=demand[col].to_numpy(float), minlength=S * K * T).reshape(S, K, T)
+        req = demand["requests"].to_numpy(float)
+        no_requests[np.unique(s[np.isnan(req)])] = True
+        requests[:] = np.bincount(flat, weights=np.nan_to_num(req), minlength=S * K * T).reshape(S, K, T)
     gpus = np.zeros((G, K, T))
     if len(gpu_demand):
         g_ = gpu_demand.assign(ds=pd.to_datetime(gpu_demand["ds"])).groupby(["pool", "scenario", "ds"])["gpus"].sum()
@@ -269,7 +272,8 @@ def aggregate(problem: PlanProblem, slices: int | None = 8) -> Cells:
         if window_end > horizon_end:
             cut = horizon_end - pd.Timedelta(hours=max(TEMPLATE_HOURS, block_hours[-1]))
             members = np.flatnonzero(periods >= cut)
-            t_scen, t_sums = _slice(load[:, :, members], quantities[:, :, members], hours[members], slices)
+            t_scen, t_sums = _slice(load[:, :, members], quantities[:, :, members], hours[members],
+                                    None if slices is None else max(1, min(slices, TAIL_SLICES)))
             template_hours = hours[members].sum()
             names = [problem.workloads[st.workload].name for st in streams] + pools
             for start, end in _tail_blocks(problem, blocks[0], horizon_end, window_end):

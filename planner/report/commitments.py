@@ -16,7 +16,7 @@ import pandas as pd
 from planner.exceptions import InputError
 from planner.report.pricing import CapacityPrices, hours_per_period
 
-__all__ = ["commitment_options", "unit_name"]
+__all__ = ["commitment_options", "ladder_backtest", "unit_name"]
 
 
 def unit_name(metric: str) -> str:
@@ -80,3 +80,42 @@ def commitment_options(history: pd.DataFrame, freq: str, horizon_days: float, pr
         "breakeven_utilization": raw["breakeven_utilization"],
         "breakeven_days": raw["breakeven_periods"] * hours / 24,
     })
+
+
+def ladder_backtest(history: pd.DataFrame, freq: str, horizon_days: float, prices: CapacityPrices,
+                    tranches: int = 4) -> tuple[pd.DataFrame, pd.DataFrame] | str:
+    """Buying in tranches, replayed on the history's last ``horizon_days``.
+
+    Commitments of ``horizon_days`` are bought in ``tranches`` per term
+    (:func:`planner.optimize.ladder.backtest_ladder`): the ladder, the one-shot plan renewed each
+    term, the recommenders' rule topping up at the same steps, and hindsight, each purchase seeing
+    only the history before it.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame, or str
+        ``policy, cost_usd, vs_hindsight`` per policy and the ladder's tranches ``bought,
+        units, gpus`` [units held, GPUs]; or one sentence saying why the history is too short.
+    """
+    from planner.optimize.ladder import backtest_ladder
+
+    hours = hours_per_period(freq)
+    term = int(round(horizon_days * 24 / hours))
+    step = max(term // max(tranches, 1), 1)
+    frame = history.assign(ds=pd.to_datetime(history["ds"]))
+    n = frame["ds"].nunique()
+    if term < 2 or n < term + int(round(7 * 24 / hours)):
+        return (f"the history ({n:,} periods) is too short to replay {tranches} tranches of {horizon_days:g}-day terms: "
+                f"it needs the term ({term:,} periods) and a week before it")
+    per = prices.per_unit_period(freq)
+    demand = frame.assign(y=frame["y"] / hours)  # units held on average in each period
+    start = frame["ds"].drop_duplicates().sort_values().iloc[-term]
+    result = backtest_ladder(demand, start, term, term, step, freq, per["on_demand"], per["reserved"])
+    labels = {"ladder": f"ladder ({tranches} tranches a term)", "one_shot": "one purchase per term",
+              "rule": "recommenders' rule (30-day quantile), topped up each step", "on_demand": "all on-demand",
+              "hindsight": "hindsight (best tranches, demand known)"}
+    table = pd.DataFrame([{"policy": label, "cost_usd": result["cost_usd"][k], "vs_hindsight": result["vs_hindsight"][k]}
+                          for k, label in labels.items()])
+    bought = pd.DataFrame({"bought": result["starts"]["ladder"], "units": result["tranches"]["ladder"],
+                           "gpus": result["tranches"]["ladder"] * prices.gpus_per_unit})
+    return table, bought
