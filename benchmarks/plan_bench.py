@@ -135,10 +135,10 @@ def ladder_table(od: float, res: float) -> None:
         if not name.startswith("holdout"):
             counted.append((mean["ladder"], shot, worst))
         print(f"| {name} | {len(runs)} | {mean['ladder']:.3f} | {mean['one_shot']:.3f} | {mean['rule']:.3f} | "
-              f"{mean['on_demand']:.3f} | {shot:.3f} | worst span {100 * (worst - 1):+.2f}% |")
+              f"{mean['on_demand']:.3f} | {shot:.3f} | worst span {100 * (worst - 1):+.3f}% |")
     print(f"\nladder: mean {np.mean([c[0] for c in counted]):.3f} x hindsight on its own steps, "
           f"{np.mean([c[1] for c in counted]):.3f} x the one-shot hindsight (target <= 1.03); worst span against the rule "
-          f"{100 * (max(c[2] for c in counted) - 1):+.2f}% (target <= 0); holdout shown, not counted; "
+          f"{100 * (max(c[2] for c in counted) - 1):+.3f}% (target <= 0); holdout shown, not counted; "
           f"{time.perf_counter() - t0:.1f} s")
 
 

@@ -38,8 +38,9 @@ def _run(args: argparse.Namespace) -> int:
     from planner.exceptions import InputError
     from planner.simulate import compare, load_scenario, sensitivity
 
-    if args.draws < 1 or args.demand_draws < 1:
-        raise InputError(f"--draws and --demand-draws must be >= 1, got {args.draws} and {args.demand_draws}")
+    for flag, value in (("--draws", args.draws), ("--demand-draws", args.demand_draws)):
+        if value < 1:
+            raise InputError(f"{flag} must be >= 1, got {value}")
     files = [args.scenario, *args.compare]
     out = check_folder(args.output, inputs=files)
     scenarios = [load_scenario(f) for f in files]
