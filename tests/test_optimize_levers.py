@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from planner.cli import main
+from planner.exceptions import InputError
 from planner.optimize import PlanProblem, Pool, Route, Workload, lp, plan
 from planner.optimize.aggregate import aggregate
 from planner.optimize.problem import load_problem
@@ -325,3 +326,27 @@ def test_lever_sets_side_by_side_on_the_cli(tmp_path, samples, capsys):
     compare = pd.read_csv(tmp_path / "cmp" / "compare.csv")
     assert list(compare["lever_set"].unique()) == ["as today", "caching + router"]
     assert "H100@aws reserved GPUs" in compare.columns and "reserved_gpus" not in compare.columns
+
+
+def test_after_horizon_forecast_scales_each_scenario_by_its_long_path(tmp_path, samples):
+    """``after_horizon: forecast``: each scenario's last week continues at the level of the
+    forecaster's daily path of the same index, month by month, to the end of the longest term."""
+    config = {"freq": "h", "periods": 48, "block": "D", "scenarios": 4, "slices": 2, "min_history_share": 0,
+              "after_horizon": "forecast",
+              "pools": [{"gpu_type": "H100", "cloud": "aws", "instance_type": "p5.48xlarge", "terms": ["1y"]}],
+              "workloads": [{"name": "w", "tokens_per_request": {"input": 100, "output": 1e5},
+                             "demand": {"history": str(samples / "philly_busy_nodes_hourly.csv")},
+                             "routes": [{"selfhost": "llama-8b", "gpu_type": "H100"}]}]}
+    path = tmp_path / "f.yaml"
+    path.write_text(yaml.safe_dump(config))
+    problem, _ = load_problem(path)
+    table = problem.continuation
+    assert set(table["name"]) == {"w"} and table["scenario"].nunique() == 4
+    assert table["month"].max() == pytest.approx(11.5)  # months to the end of a 1-year term bought on the last day
+    assert table["factor"].std() > 0  # the paths differ by scenario and month
+    result = plan(path)
+    assert "forecaster's long-horizon paths" in result.summary["window"]["after_horizon"]
+    config["workloads"][0]["demand"] = {"paths": str(_paths(tmp_path)), "history_days": 30}
+    path.write_text(yaml.safe_dump(config))
+    with pytest.raises(InputError, match=r"after_horizon forecast needs a history to forecast workloads\[0\]\.demand"):
+        load_problem(path)

@@ -246,7 +246,7 @@ def compare_plans(config: str | Path | dict | PlanProblem, slices: int | None | 
     Returns
     -------
     pandas.DataFrame
-        One row per option: ``option, evidence, window_months, expected_cost_usd, p90_cost_usd,
+        One row per option: ``option, evidence, horizon_days, window_months, expected_cost_usd, p90_cost_usd,
         p95_cost_usd, savings_vs_on_demand_usd, savings_vs_on_demand_pct, obligation_usd,
         stranded_cost_usd``, then per pool ``<pool> reserved GPUs`` (the most active in a horizon
         block), ``<pool> utilization``, ``<pool> breakeven_months`` and per commitment
@@ -300,7 +300,8 @@ def compare_plans(config: str | Path | dict | PlanProblem, slices: int | None | 
         cost = sol["scenario_cost"]
         expected = float(cells.weights @ cost)
         stats = _pool_stats(problem, cells, sol)
-        row = {"option": name, "evidence": notes.get(name, ""), "window_months": months, "expected_cost_usd": expected,
+        row = {"option": name, "evidence": notes.get(name, ""), "horizon_days": cells.horizon_hours / 24,
+               "window_months": months, "expected_cost_usd": expected,
                "p90_cost_usd": _quantile(cost, cells.weights, 0.90), "p95_cost_usd": _quantile(cost, cells.weights, 0.95),
                "savings_vs_on_demand_usd": od - expected, "savings_vs_on_demand_pct": (1 - expected / od) * 100 if od else 0.0,
                "obligation_usd": _obligation(problem, cells, sol),
@@ -696,7 +697,9 @@ def _build_plan(problem: PlanProblem, cells: Cells, sol: dict, duals: dict, base
         "savings": {row.option: {"usd": row.plan_saves_usd, "pct": row.plan_saves_pct} for row in base.iloc[1:].itertuples()},
         "reserved": {p.name: {"gpus": stats[p.name]["peak_gpus"], "unit": p.unit,
                               "units": stats[p.name]["peak_gpus"] / p.gpus_per_unit,
-                              "utilization": stats[p.name]["utilization"], "stranded_cost_usd": stats[p.name]["stranded_usd"]}
+                              "utilization": stats[p.name]["utilization"], "stranded_cost_usd": stats[p.name]["stranded_usd"],
+                              "breakeven_months": stats[p.name]["breakeven_months"],
+                              "obligation_usd": float(purchases.loc[purchases["pool"] == p.name, "obligation_usd"].sum())}
                      for p in P},
         "provisioned_units": {c.name: float(u) for c, u in zip(problem.provisioned, sol["provisioned"], strict=True)},
         "accuracy": accuracy,
