@@ -385,7 +385,7 @@ def m4_table(scores: pd.DataFrame, bs: BenchSet, sets_train: dict) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def run(set_names: list[str] | None, methods: list[str], opts: dict, halves: list[str]) -> None:
+def run(set_names: list[str] | None, methods: list[str], opts: dict, halves: list[str], dump: str = "") -> None:
     all_scores, seconds, m4_sets = [], {}, []
     for bs in build_sets(set_names):
         for method in methods:
@@ -400,6 +400,8 @@ def run(set_names: list[str] | None, methods: list[str], opts: dict, halves: lis
             m4_sets.append(bs)
     scores = pd.concat(all_scores, ignore_index=True)
     scores["half"] = scores["unique_id"].map(half_of)
+    if dump:
+        scores.to_csv(dump, index=False)
     fmt = {"rel_mase": 3, "mase": 3, "smape": 2, "pinball": 3, "cov80": 2, "cov95": 2, "cov80_q4": 2, "cov95_q4": 2,
            "total": 3, "s": 1}
     for half in halves:
@@ -435,6 +437,7 @@ def main() -> None:
     parser.add_argument("--half", choices=["tune", "confirm", "both", "all"], default="both")
     parser.add_argument("--sets", default="", help="comma-separated set names (default: all)")
     parser.add_argument("--methods", default=",".join(("planner", *PEERS)))
+    parser.add_argument("--dump", default="", metavar="CSV", help="also write the per-series scores here")
     parser.add_argument("--planner", action="append", default=[], metavar="KEY=VALUE",
                         help="keyword argument of planner.forecast.forecast (value parsed as Python literal)")
     args = parser.parse_args()
@@ -451,7 +454,7 @@ def main() -> None:
     if "SeasonalNaive" not in methods:
         methods.insert(0, "SeasonalNaive")
     halves = {"both": ["tune", "confirm"], "tune": ["tune"], "confirm": ["confirm"], "all": ["all"]}[args.half]
-    run([s for s in args.sets.split(",") if s] or None, methods, opts, halves)
+    run([s for s in args.sets.split(",") if s] or None, methods, opts, halves, args.dump)
 
 
 if __name__ == "__main__":

@@ -100,9 +100,9 @@ def test_a_series_every_candidate_fails_on_falls_back_to_naive_with_a_warning(mo
 
     monkeypatch.setattr(engine, "regular_models", lambda *args: [Failing()])
     y = 100 + 10 * np.sin(np.arange(60) * 2 * np.pi / 7)
-    with pytest.warns(PlannerWarning, match="'s': every candidate model failed on its backtest; using the naive"):
+    with pytest.warns(PlannerWarning, match="'s': every candidate model failed on its backtest; using the Naive"):
         r = forecast(_frame(y), h=5, n_jobs=1)
-    assert (r.forecast["model"] == "Naive").all()
+    assert (r.forecast["model"] == "Naive (short history)").all()
     assert r.forecast["forecast"].to_numpy() == pytest.approx(np.full(5, y[-1]))
     assert r.backtest.loc[0, "windows"] == 0
 
@@ -193,3 +193,23 @@ def test_lone_zero_in_a_large_series_is_missing_data_but_small_counts_keep_their
     with warnings.catch_warnings():
         warnings.simplefilter("error", PlannerWarning)
         forecast(_frame(small, uid="small"), h=7)
+
+
+def test_a_partial_last_period_is_left_out_with_a_warning_naming_it():
+    t = np.arange(24 * 14)
+    y = 1000 * (1 + 0.5 * np.sin(2 * np.pi * t / 24))
+    y[-1] *= 0.3                                         # the export stopped 20 minutes into the hour
+    df = pd.DataFrame({"unique_id": "s", "ds": pd.date_range("2024-03-04", periods=len(t), freq="h"), "y": y})
+    last = df["ds"].iloc[-1]
+    with pytest.warns(PlannerWarning, match=f"the last period {last} .* under 50% of every comparable"):
+        r = forecast(df, h=6, n_jobs=1)
+    assert r.forecast["ds"].iloc[0] == last              # forecast from the last whole hour on
+    today = pd.Timestamp.now(tz="UTC").tz_localize(None).normalize()
+    days = pd.DataFrame({"unique_id": "d", "ds": pd.date_range(end=today, periods=60, freq="D"),
+                         "y": 100 + np.arange(60) % 7})
+    with pytest.warns(PlannerWarning, match=f"the last period {today} has not closed yet"):
+        r = forecast(days, h=3, n_jobs=1)
+    assert r.forecast["ds"].iloc[0] == today
+    whole = df.assign(y=1000 * (1 + 0.5 * np.sin(2 * np.pi * t / 24)))
+    r = forecast(whole, h=6, n_jobs=1)
+    assert r.forecast["ds"].iloc[0] == last + pd.Timedelta(hours=1)

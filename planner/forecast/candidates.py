@@ -55,8 +55,10 @@ def regular_models(seasons: tuple[int, ...], natural: int = 1, transform: str = 
             DynamicOptimizedTheta(alias="DOTheta"),
         ]
     s = seasons[0]
+    longest = [SeasonalNaive(season_length=seasons[-1], alias="SeasonalNaiveLong")] if len(seasons) > 1 else []
     models = [
         reference if natural == s else SeasonalNaive(season_length=s, alias=BASELINE),
+        *longest,
         AutoETS(season_length=s, model="ANA", alias="ETS_ANA"),
         Deseasonalized(AutoETS(model="ANN"), seasons, alias="DS_ETS_ANN"),
         Deseasonalized(AutoETS(model="AAN", damped=True), seasons, alias="DS_ETS_AAdN"),
