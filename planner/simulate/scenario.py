@@ -23,6 +23,10 @@ Example::
         input_tokens: {trace: ../data/samples/azure_llm_2023_code.csv}
         output_tokens: {trace: ../data/samples/azure_llm_2023_code.csv}
         routing: {split: {gpt-4o: 0.5, gpt-4o-mini: 0.5}}
+
+A self-hosted workload replaces ``model`` by ``selfhost: {model: llama-3.1-8b, engine: vllm,
+precision: fp8, gpu_type: H100}`` (engine, precision and GPU type from the throughput catalog;
+``planner catalog show throughput --filter llama-3.1-8b`` lists what is known).
 """
 
 from __future__ import annotations
