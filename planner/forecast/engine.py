@@ -29,7 +29,14 @@ from planner.forecast.backtest import fit_forward, parallel_map, refit
 from planner.forecast.candidates import BASELINE, intermittent_models, regular_models
 from planner.forecast.combine import MIN_WEIGHT, WEIGHT_POWER, combine, members
 from planner.forecast.fallback import short_history
-from planner.forecast.metrics import conformal_quantile, coverage, mase, naive_scale, scaled_pinball, smape
+from planner.forecast.metrics import (
+    conformal_quantile,
+    coverage,
+    mase,
+    naive_scale,
+    scaled_pinball,
+    smape,
+)
 from planner.forecast.paths import sample_paths
 from planner.forecast.prepare import SeriesInfo, prepare, season_candidates
 from planner.forecast.result import ForecastResult

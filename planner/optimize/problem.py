@@ -19,7 +19,7 @@ name: prices [USD/GPU-h], [USD/token], throughput [tokens/GPU-h], demand [tokens
         min_share: {frontier: 0.2}
         routes:
           - {api: gpt-4o, tier: frontier}
-          - {selfhost: llama-70b, gpu_type: H100, utilization: 0.7}
+          - {selfhost: llama-70b, gpu_type: H100, engine: tensorrt-llm, precision: fp8, utilization: 0.7}
           - {provisioned: gpt-4o-ptu, tier: frontier}
     provisioned:
       - {name: gpt-4o-ptu, model: gpt-4o, tokens_per_minute_per_unit: 2500, usd_per_unit_hour: 1.0}
@@ -84,7 +84,10 @@ class Route:
     ``gpus_per_replica`` in MILP mode) or
     ``provisioned`` (a :class:`ProvisionedThroughput` commitment by name). ``tier`` labels the
     route for minimum-share limits; ``max_share`` caps the share of the workload it may take
-    (e.g. the part of the traffic that tolerates a batch API's delay).
+    (e.g. the part of the traffic that tolerates a batch API's delay). ``accuracy_recovery`` is
+    the published accuracy of a self-hosted route's precision relative to the unquantized model
+    (:func:`planner.catalog.precision_recovery`; 1 for API routes and unquantized precisions, NaN
+    where none is published); a workload's ``min_accuracy_recovery`` drops the routes below it.
     """
 
     name: str
@@ -98,6 +101,7 @@ class Route:
     gpus_per_replica: int = 1
     commitment: str = ""
     max_share: float = 1.0
+    accuracy_recovery: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -327,9 +331,10 @@ SCHEMA: dict = {
         "name": str, "demand": _DEMAND,
         "tokens_per_request": {"input": _NUM, "cached_input": _NUM, "output": _NUM},
         "min_share": {"*": _NUM}, "unserved_usd_per_million_tokens": _NUM, "must_serve": bool,
+        "min_accuracy_recovery": _NUM,
         "routes": [{
-            "api": str, "batch": bool, "tier": str, "selfhost": str, "gpu_type": str, "cloud": str,
-            "precision": str, "slo_derate": _NUM, "utilization": _NUM, "provisioned": str,
+            "api": str, "batch": bool, "tier": str, "selfhost": str, "gpu_type": str, "cloud": str, "engine": str,
+            "gpus_per_replica": int, "precision": str, "slo_derate": _NUM, "utilization": _NUM, "provisioned": str,
             "input_tokens": _NUM, "output_tokens": _NUM, "output_tokens_per_gpu_hour": _NUM, "max_share": _NUM,
         }],
     }],
@@ -438,6 +443,20 @@ def load_problem(config: str | Path | Mapping, overrides: Mapping | None = None)
         routes = tuple(_route(r, f"{file}: {at}.routes[{j}]", by_type, spec["tokens_per_request"],
                               [c.name for c in provisioned])
                        for j, r in enumerate(spec["routes"]))
+        if "min_accuracy_recovery" in spec:
+            floor = float(spec["min_accuracy_recovery"])
+            routes = tuple(r for r in routes if not r.accuracy_recovery < floor)
+            unknown = [r.name for r in routes if r.accuracy_recovery != r.accuracy_recovery]
+            if unknown:
+                import warnings
+
+                from planner.exceptions import PlannerWarning
+
+                warnings.warn(f"{file}: {at}.min_accuracy_recovery: no published accuracy recovery for {unknown}; "
+                              "they are kept", PlannerWarning, stacklevel=2)
+            if not routes:
+                raise InputError(f"{file}: {at}.min_accuracy_recovery: {floor:g} leaves no route; every route's published "
+                                 "accuracy recovery is below it")
         penalty = None if spec.get("must_serve") else spec.get("unserved_usd_per_million_tokens")
         if penalty is None and not spec.get("must_serve"):
             penalty = UNSERVED_MULTIPLE * _max_route_cost_per_million(routes, spec["tokens_per_request"], pools)
@@ -640,6 +659,7 @@ def _route(spec: dict, at: str, pools: dict, tokens: dict, commitments: list[str
         near = close_match(str(gpu), known, cutoff=0.6)
         raise InputError(f"{at}.gpu_type: {gpu!r} is not among the pools {known}"
                          f"{f' (did you mean {near!r}?)' if near else ''}; add a pool of that GPU type")
+    name, recovery = f"selfhost:{spec['selfhost']}@{pool}", float("nan")
     if "output_tokens_per_gpu_hour" in spec:
         per_gpu_hour, gpus_per_replica = float(spec["output_tokens_per_gpu_hour"]), 1
     else:
@@ -647,15 +667,19 @@ def _route(spec: dict, at: str, pools: dict, tokens: dict, commitments: list[str
             tp = catalog.throughput(spec["selfhost"], gpu, spec.get("precision", "fp8"),
                                     input_tokens=spec.get("input_tokens", tokens.get("input", 0) + tokens.get("cached_input", 0)),
                                     output_tokens=spec.get("output_tokens", tokens.get("output", 1)) or 1,
-                                    slo_derate=spec.get("slo_derate", DEFAULT_SLO_DERATE))
+                                    slo_derate=spec.get("slo_derate", DEFAULT_SLO_DERATE), engine=spec.get("engine"),
+                                    gpus_per_replica=spec.get("gpus_per_replica"))
         except InputError as exc:
             raise type(exc)(f"{at}.selfhost: {exc}") from None
         per_gpu_hour, gpus_per_replica = tp.output_tokens_per_gpu_hour, tp.gpus_per_replica
+        name = f"selfhost:{tp.model}/{tp.precision}/{tp.engine or 'engine?'}@{pool}"
+        found = catalog.precision_recovery(tp.model, spec.get("precision", "fp8"))
+        recovery = found.recovery if found else float("nan")
     utilization = spec.get("utilization", 0.7)
     if not 0 < utilization <= 1:
         raise InputError(f"{at}.utilization: expected a share in (0, 1], got {utilization}")
-    return Route(f"selfhost:{spec['selfhost']}@{pool}", "selfhost", tier, pool=pool,
-                 output_tokens_per_gpu_hour=per_gpu_hour * utilization, gpus_per_replica=gpus_per_replica, max_share=cap)
+    return Route(name, "selfhost", tier, pool=pool, output_tokens_per_gpu_hour=per_gpu_hour * utilization,
+                 gpus_per_replica=gpus_per_replica, max_share=cap, accuracy_recovery=recovery)
 
 
 def _max_route_cost_per_million(routes: tuple[Route, ...], tokens: dict, pools: list[Pool]) -> float:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from planner import catalog
 from planner.simulate import agents, caching, routing
-from planner.simulate.selfhost import selfhost_cost
+from planner.simulate import selfhost as _selfhost
 
 __all__ = ["SimulationResult", "Comparison", "simulate", "compare", "sensitivity", "monthly_requests"]
 
@@ -42,13 +42,17 @@ class SimulationResult:
         Total cost over the horizon per draw [USD].
     summary : dict
         Cost mean and percentiles [USD], requests, cost per request [USD]; for workloads with a
-        quality (a replayed threshold router, or a declared ``accuracy`` lowered by a self-hosted
-        model's ``quality_penalty_pct``), their accuracy and cost per successful outcome [USD]
+        quality (a replayed threshold router, or a declared ``accuracy`` times a self-hosted
+        precision's published recovery or the scenario's ``quality_penalty_pct``), their accuracy
+        and cost per successful outcome [USD]
         (requests answered by the semantic cache are not judged).
     routing_curve : pandas.DataFrame
         Cost-quality curves of the scenario's threshold routers (empty if none).
     cache_savings : pandas.DataFrame
         Prompt-cache multiplier on the prefix per workload and route [-].
+    selfhost : pandas.DataFrame
+        One row per self-hosted workload: engine, precision, GPUs per replica, replica throughput
+        [tokens/s], accuracy recovery and sources (:func:`planner.simulate.selfhost.describe`).
     """
 
     name: str
@@ -58,6 +62,7 @@ class SimulationResult:
     summary: dict
     routing_curve: pd.DataFrame = field(default_factory=pd.DataFrame)
     cache_savings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    selfhost: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass
@@ -83,6 +88,12 @@ class Comparison:
     def cache_savings(self) -> pd.DataFrame:
         """Prompt-cache multipliers of all scenarios."""
         tables = [r.cache_savings.assign(scenario=r.name) for r in self.results if not r.cache_savings.empty]
+        return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+    @property
+    def selfhost(self) -> pd.DataFrame:
+        """The self-hosted routes of all scenarios: engine, precision, replica throughput, sources."""
+        tables = [r.selfhost.assign(scenario=r.name) for r in self.results if not r.selfhost.empty]
         return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
 
 
@@ -112,7 +123,7 @@ def simulate(scenario: dict, draws: int = 1000, seed: int = 0, sample_requests: 
     rng = np.random.default_rng(seed)
     volume = monthly_requests(scenario)
     months = len(volume)
-    cost_parts, token_rows, curves, savings = [], [], [], []
+    cost_parts, token_rows, curves, savings, hosted = [], [], [], [], []
     completion = {}
     correct, judged, judged_cost = np.zeros(draws), np.zeros(draws), np.zeros(draws)
     for w in scenario["workloads"]:
@@ -133,14 +144,16 @@ def simulate(scenario: dict, draws: int = 1000, seed: int = 0, sample_requests: 
         served = volume[None, :] * w["share"] * fan_out * (1 - hit)[:, None]  # (draws, months) model calls
         lookup = w.get("semantic_cache", {}).get("lookup_cost_share", 0.0)
         accuracy = None
-        if "accuracy" in w:  # declared task accuracy of the workload's model; self-hosting may lower it
-            penalty = w.get("selfhost", {}).get("quality_penalty_pct", 0.0) / 100
-            accuracy = (w["accuracy"] * (1 - penalty), None)
+        if "accuracy" in w:  # declared task accuracy of the workload's model; a quantized self-hosted model may lower it
+            factor = _selfhost.accuracy_multiplier(w["selfhost"])[0] if "selfhost" in w else 1.0
+            accuracy = (w["accuracy"] * factor, None)
         if "selfhost" in w:
             spec = w["selfhost"]
             out_tokens = served * mean_out[:, None]
-            cost, hours = selfhost_cost(spec, float(mean_in.mean()), float(mean_out.mean()), out_tokens)
-            route = f"selfhost:{spec['model_class']}@{spec['gpu_type']}/{spec.get('precision', 'fp8')}"
+            tp = _selfhost.selfhost_throughput(spec, float(mean_in.mean()), float(mean_out.mean()))
+            cost, hours = _selfhost.selfhost_cost(spec, float(mean_in.mean()), float(mean_out.mean()), out_tokens, tp=tp)
+            route = _selfhost.route_name(spec, tp)
+            hosted.append(_selfhost.describe(w["name"], spec, tp))
             cost_parts.append((w["name"], route, "gpu", cost))
             token_rows.append(pd.DataFrame({
                 "month": np.arange(1, months + 1), "workload": w["name"], "route": route,
@@ -177,6 +190,7 @@ def simulate(scenario: dict, draws: int = 1000, seed: int = 0, sample_requests: 
         _judge(w, accuracy, served, cost_parts, correct, judged, judged_cost, curves, scenario["name"])
     quality = (correct, judged, judged_cost)
     result = _result(scenario["name"], months, draws, cost_parts, token_rows, curves, savings, quality, volume)
+    result.selfhost = pd.DataFrame(hosted)
     for name, rate in completion.items():
         result.summary[f"task_completion_{name}"] = rate
     return result
