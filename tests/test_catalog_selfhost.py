@@ -301,16 +301,16 @@ def test_plan_routes_carry_engine_precision_and_recovery(tmp_path):
     from planner.optimize.problem import _route
 
     route = _route({"selfhost": "llama-70b", "gpu_type": "H100", "precision": "fp8"}, "plan.yaml: routes[0]",
-                   {"h100": "H100@aws"}, {"input": 932, "output": 143})
+                   {"h100": "H100@aws"}, {"input": 932, "output": 143}, [])
     assert route.name == "selfhost:llama-3.3-70b/fp8/tensorrt-llm@H100@aws" and route.gpus_per_replica == 2
     tp = catalog.throughput("llama-70b", "H100", "fp8", 932, 143)
     assert route.output_tokens_per_gpu_hour == pytest.approx(tp.output_tokens_per_gpu_hour * 0.7)
     assert np.isnan(route.accuracy_recovery)  # no FP8 card published for Llama 3.3 70B itself
     r31 = _route({"selfhost": "llama-3.1-70b", "gpu_type": "H100", "precision": "fp8", "engine": "tensorrt-llm",
-                  "gpus_per_replica": 4}, "x", {"h100": "H100"}, {"input": 1000, "output": 1000})
+                  "gpus_per_replica": 4}, "x", {"h100": "H100"}, {"input": 1000, "output": 1000}, [])
     assert r31.gpus_per_replica == 4 and r31.accuracy_recovery == pytest.approx(84.29 / 84.40)
-    with pytest.raises(InputError, match=r"routes\[0\]: no throughput figures for llama-3.1-70b/H100/fp8/vllm"):
-        _route({"selfhost": "llama-3.1-70b", "gpu_type": "H100", "engine": "vllm"}, "routes[0]", {"h100": "H100"}, {"output": 1})
+    with pytest.raises(InputError, match=r"routes\[0\]\.selfhost: no throughput figures for llama-3.1-70b/H100/fp8/vllm"):
+        _route({"selfhost": "llama-3.1-70b", "gpu_type": "H100", "engine": "vllm"}, "routes[0]", {"h100": "H100"}, {"output": 1}, [])
 
 
 def test_cli_lists_what_is_known(capsys):

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from planner.catalog import catalog_origin
 from planner.cli import main
 from planner.exceptions import InputError
 from planner.report import notebook_parameters, render_report, tables
@@ -182,7 +183,7 @@ def test_spend_rates_use_the_data_cost_then_the_catalog_and_never_a_default():
     # gpt-4o from the packaged LiteLLM catalog, with the entry's own source and the catalog version
     gpt = rates.loc["gpt-4o/output_tokens"]
     assert gpt["usd_per_unit"] == pytest.approx(10e-6) and gpt["basis"] == "price catalog"
-    assert "price catalog entry 'gpt-4o' (planner's packaged catalog 2026.11" in gpt["detail"]
+    assert f"price catalog entry 'gpt-4o' ({catalog_origin('litellm_model_prices.json')}" in gpt["detail"]
     assert "https://developers.openai.com/api/docs/pricing" in gpt["detail"]
     # a model no catalog knows has no USD figure, and says why
     other = rates.loc["in-house-7b/output_tokens"]
@@ -271,7 +272,7 @@ def test_capacity_prices_come_from_the_gpu_catalog_or_the_user_and_scale_with_th
 
     cat = capacity_prices("node_hours", gpu_type="A100-80GB", cloud="aws", gpus_per_unit=8)
     assert cat.on_demand_usd_per_gpu_hour == pytest.approx(4.1171) and cat.reserved_usd_per_gpu_hour == pytest.approx(2.6761)
-    assert any("GPU catalog entry A100-80GB on aws (p4de.24xlarge): planner's packaged catalog 2026.11" in s
+    assert any(f"GPU catalog entry A100-80GB on aws (p4de.24xlarge): {catalog_origin('gpu_offerings.csv')}" in s
                for s in cat.sources)
     hourly, daily = cat.per_unit_period("h"), cat.per_unit_period("D")
     assert daily["on_demand"] == pytest.approx(24 * hourly["on_demand"]) == pytest.approx(24 * 8 * 4.1171)
@@ -362,8 +363,8 @@ def test_monthly_job_prices_gpus_from_the_catalog_entry_it_names(tmp_path, capsy
                  "--freq", "D", "--horizon", "7", "--prices", str(prices), "--output-dir", str(tmp_path / "r")])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert ("price: commitment_comparison: GPU catalog entry A100-80GB on aws (p4de.24xlarge): planner's packaged "
-            "catalog 2026.11") in out
+    assert ("price: commitment_comparison: GPU catalog entry A100-80GB on aws (p4de.24xlarge): "
+            f"{catalog_origin('gpu_offerings.csv')}") in out
     assert "price: A100-80GB/gpu_hours: no USD figure" in out  # GPU-hours of the forecast have no token price
     html = _html_text((tmp_path / "r" / "2025-03" / "commitment_comparison.html").read_text())
     assert "on-demand USD 4.117 per GPU-hour: the catalog entry A100-80GB on aws (p4de.24xlarge)" in html
