@@ -55,6 +55,9 @@ class Calibration:
         Backtest windows (with ``h``, how many bands there are).
     factors : dict of int to numpy.ndarray
         Level -> one factor per band (non-decreasing).
+    ceiling : numpy.ndarray
+        Per band, the largest absolute backtest error at those leads or before (calibration
+        space): no half-width is wider, past the backtest horizon times ``sqrt(lead / h)``.
     rho : float
         Lag-1 correlation of the standardized backtest errors (for sample paths).
     coverage : dict of int to float
@@ -68,6 +71,7 @@ class Calibration:
     h: int
     n_windows: int
     factors: dict[int, np.ndarray]
+    ceiling: np.ndarray = field(default_factory=lambda: np.array([np.inf]))
     rho: float = 0.5
     coverage: dict[int, float] = field(default_factory=dict)
     bands: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
@@ -158,23 +162,30 @@ def calibrate(actual: np.ndarray, point: np.ndarray, hw: dict[int, np.ndarray], 
     _, factors, lowo = options[method]
     y = from_model_space(actual, transform)
     coverage = {lv: float(np.mean((y >= lo) & (y <= hi))) for lv, (lo, hi) in lowo.items()}
-    signed = _errors(actual, point, transform) / _unit(point, hw[level[0]], transform, method)
-    return Calibration(method, _space(transform), h, n_win, factors, _lag1(signed), coverage, lowo)
+    errors = _errors(actual, point, transform)
+    ceiling = np.maximum.accumulate([np.max(np.abs(errors[:, bands == b])) for b in range(bands.max() + 1)])
+    signed = errors / _unit(point, hw[level[0]], transform, method)
+    return Calibration(method, _space(transform), h, n_win, factors, ceiling, _lag1(signed), coverage, lowo)
 
 
 def apply(cal: Calibration, point: np.ndarray, hw: dict[int, np.ndarray], transform: str) -> dict[str, np.ndarray]:
     """Calibrated bounds of a forecast: ``{"lo-L", "hi-L"}`` on the original values.
 
     ``point`` and ``hw`` (level -> half-width) are the combined models' forecast from the end of
-    the history, in the model space, one value per lead.
+    the history, in the model space, one value per lead. No half-width exceeds the backtest's
+    largest error at those leads (:attr:`Calibration.ceiling`), so a model whose variance
+    explodes past the backtest horizon cannot make a band the data never showed.
     """
     h = len(point)
     bands = band_of(cal.h, h, cal.n_windows)
-    growth = np.sqrt(np.maximum(1.0, (np.arange(h) + 1) / cal.h)) if cal.method == "flat" else 1.0
+    growth = np.sqrt(np.maximum(1.0, (np.arange(h) + 1) / cal.h))
+    ceiling = cal.ceiling[bands] * growth
     out = {}
     for lv, factor in cal.factors.items():
         unit = _unit(point, hw[lv], transform, cal.method)
-        out[f"lo-{lv}"], out[f"hi-{lv}"] = _bounds(point, unit, factor[bands] * growth, transform)
+        scale = factor[bands] * (growth if cal.method == "flat" else 1.0)
+        half = np.minimum(scale * np.nan_to_num(unit), ceiling)
+        out[f"lo-{lv}"], out[f"hi-{lv}"] = _bounds(point, np.ones(h), half, transform)
     return out
 
 
