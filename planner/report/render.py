@@ -25,6 +25,7 @@ import planner
 from planner.exceptions import InputError, ReportError
 from planner.outputs import check_folder, claim_folder, safe_component, write_file
 from planner.report.checks import precheck
+from planner.report.failure import explain_failure
 from planner.report.notebooks import (
     coerce_parameters,
     notebook_parameters,
@@ -208,7 +209,9 @@ def to_html(notebook: str | Path) -> str:
 
     Code cells' inputs and prompts are left out; cells tagged ``remove-cell`` (and papermill's
     injected-parameters cell) are dropped; script and style sheet links to the network are
-    removed, so the page shows the same offline.
+    removed, so the page shows the same offline. A failed notebook shows the step that failed,
+    the error and what to do, with the traceback folded below
+    (:func:`planner.report.failure.explain_failure`).
 
     Parameters
     ----------
@@ -225,6 +228,7 @@ def to_html(notebook: str | Path) -> str:
     from traitlets.config import Config
 
     nb = nbformat.read(str(notebook), as_version=4)
+    explain_failure(nb)
     nb.cells = [
         c for c in nb.cells
         if not {REMOVE_TAG, "injected-parameters"} & set(c.get("metadata", {}).get("tags", []))
