@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from planner.report import format as fmt
+from planner.report import words
 from planner.report.pricing import CapacityPrices
 
 __all__ = ["commitment_advice", "plan_advice", "scenario_advice", "HOURS_PER_YEAR"]
@@ -65,7 +66,7 @@ def commitment_advice(options: pd.DataFrame, prices: CapacityPrices, start: pd.T
         return (f"Reserve nothing: all on-demand is the cheapest option, expected "
                 f"{fmt.usd(best['expected_cost_usd'], compact=True)} {over}.")
     gpus = float(best["reserved_gpus"])
-    where = f" on {fmt.cloud_name(prices.cloud)}" if prices.cloud else ""
+    where = f" on {words.cloud_name(prices.cloud)}" if prices.cloud else ""
     what = (f"{fmt.count(gpus)} {prices.gpu_type} {best['term']} reservations{where}" if prices.gpu_type else
             f"{best['term']} reservations for {fmt.count(gpus, 'GPUs')}{where}")
     if prices.metric == "node_hours" and prices.gpus_per_unit != 1:
@@ -125,14 +126,14 @@ def plan_advice(purchases: pd.DataFrame, baselines: pd.DataFrame, horizon: dict)
         gpu, _, cloud = str(what).rsplit(" reserved ", 1)[0].partition("@")
         rows = rows.sort_values("start")
         first, *later = list(rows.itertuples())
-        text = (f"{fmt.count(first.units)} {gpu} {fmt.term_name(term)} reservations"
-                f"{' on ' + fmt.cloud_name(cloud) if cloud else ''} from {fmt.date(first.start)}")
+        text = (f"{fmt.count(first.units)} {gpu} {words.term_name(term)} reservations"
+                f"{' on ' + words.cloud_name(cloud) if cloud else ''} from {fmt.date(first.start)}")
         if later:
             text += " (" + ", ".join(f"{fmt.count(r.units)} more from {fmt.date(r.start)}" for r in later) + ")"
         parts.append(text)
     for r in purchases[purchases["kind"] != "reserved"].itertuples():
         parts.append(f"{fmt.count(r.units)} units ({r.unit}) of {r.what}")
-    sentence = f"Buy {fmt.names(parts, most=len(parts))}: {cost}."
+    sentence = f"Buy {words.names(parts, most=len(parts))}: {cost}."
     if len(reserved):
         sentence += (f" The reservations commit {fmt.usd(reserved['term_commitment_usd'].sum(), compact=True)} over "
                      f"their whole terms; the plan's cost counts the {fmt.usd(reserved['commitment_usd'].sum(), compact=True)} "
@@ -174,7 +175,7 @@ def scenario_advice(summary: pd.DataFrame, months: int) -> str:
     ties = table[(table["scenario"] != best["scenario"])
                  & np.isclose(table["cost_mean_usd"], best["cost_mean_usd"], rtol=0.005)]["scenario"].tolist()
     if ties:
-        text += f" {fmt.names(ties)} {'costs' if len(ties) == 1 else 'cost'} about the same."
+        text += f" {words.names(ties)} {'costs' if len(ties) == 1 else 'cost'} about the same."
     if "accuracy" in table.columns and not fmt.missing(best["accuracy"]):
         text += f" Its measured accuracy is {fmt.share(best['accuracy'])}."
     for col in [c for c in table.columns if c.startswith("task_completion_")]:

@@ -80,13 +80,13 @@ def explain_failure(nb) -> bool:
     params = "\n".join(c.get("source", "") for c in cells if "injected-parameters" in _tags(c)).strip()
     body = (
         "<h2>This report could not be completed</h2>"
-        f"<p><strong>Step that failed:</strong> {html.escape(_step(cells, at))}</p>"
-        f"<p><strong>{html.escape(ename)}</strong>: {html.escape(evalue)}</p>"
-        f"<p><strong>What to do:</strong> {html.escape(what_to_do(ename))}</p>"
+        f"<p><strong>Step that failed:</strong> {html.escape(_step(cells, at), quote=False)}</p>"
+        f"<p><strong>Problem:</strong> {html.escape(evalue or ename, quote=False)}</p>"
+        f"<p><strong>What to do:</strong> {html.escape(what_to_do(ename), quote=False)}</p>"
         "<p>The sections after this step were not produced.</p>"
         "<details><summary>Technical details (traceback)</summary>"
-        f"<pre>{html.escape(trace)}</pre>"
-        + (f"<p>Parameters of this run:</p><pre>{html.escape(params)}</pre>" if params else "")
+        f"<p>Error type: {html.escape(ename, quote=False)}</p><pre>{html.escape(trace, quote=False)}</pre>"
+        + (f"<p>Parameters of this run:</p><pre>{html.escape(params, quote=False)}</pre>" if params else "")
         + "</details>"
     )
     kept = [o for o in cell["outputs"] if o.get("output_type") != "error"]

@@ -16,26 +16,22 @@ from __future__ import annotations
 
 import html
 import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from planner.report.words import metric_noun
+
 __all__ = ["DASH", "missing", "number", "usd", "price", "tokens", "count", "pct", "share", "points", "date",
-           "frequency", "period_name", "model_name", "metric_noun", "amount", "capital",
-           "cloud_name", "pool_name", "route_name", "term_name", "label", "names", "table", "Table"]
+           "amount", "escape", "label", "table", "Table"]
 
 #: What a missing value (NaN, None, NaT, inf) is shown as.
 DASH = "–"
 
 #: Suffixes of large amounts: million, billion, trillion.
 _SCALES = ((1e12, "T"), (1e9, "B"), (1e6, "M"))
-
-_CLOUDS = {"aws": "AWS", "gcp": "GCP", "azure": "Azure", "lambda": "Lambda", "oci": "OCI", "ibm": "IBM",
-           "runpod": "RunPod", "coreweave": "CoreWeave", "nebius": "Nebius", "vast": "Vast.ai"}
-
 
 def missing(x: object) -> bool:
     """True for None, NaN, NaT, infinities and empty text: values shown as :data:`DASH`."""
@@ -184,58 +180,6 @@ def points(x: float) -> str:
     return f"{text} pp"
 
 
-_FREQ_WORDS = {"h": ("hourly", "hour"), "min": ("every minute", "minute"), "D": ("daily", "day"),
-               "W": ("weekly", "week"), "MS": ("monthly", "month"), "ME": ("monthly", "month"),
-               "M": ("monthly", "month"), "QS": ("quarterly", "quarter"), "QE": ("quarterly", "quarter"),
-               "Q": ("quarterly", "quarter"), "YS": ("yearly", "year"), "YE": ("yearly", "year")}
-
-
-def _freq_parts(freq: str) -> tuple[int, str, str]:
-    m = re.fullmatch(r"(\d*)([A-Za-z]+)(?:-[A-Z]{3})?", str(freq).strip())
-    if not m or m.group(2) not in _FREQ_WORDS:
-        return 1, str(freq), "period"
-    n = int(m.group(1) or 1)
-    adverb, noun = _FREQ_WORDS[m.group(2)]
-    return n, adverb, noun
-
-
-def frequency(freq: str) -> str:
-    """A pandas frequency in words: ``h`` -> ``hourly``, ``W-MON`` -> ``weekly``, ``6h`` -> ``every 6 hours``."""
-    n, adverb, noun = _freq_parts(freq)
-    return adverb if n == 1 else f"every {n} {noun}s"
-
-
-def period_name(freq: str) -> str:
-    """What one period of ``freq`` is called: ``hour``, ``day``, ``week``, ``6-hour period``."""
-    n, _, noun = _freq_parts(freq)
-    return noun if n == 1 else f"{n}-{noun} period"
-
-
-def model_name(model: object, members: object = None) -> str:
-    """A forecast model's name for a reader: ``Ensemble`` with its members -> ``combination of 8
-    models``, ``SeasonalNaive`` -> ``seasonal naive``, ``Naive`` -> ``naive (last value)``."""
-    if missing(model):
-        return DASH
-    text = str(model)
-    if text == "Ensemble":
-        n = len([m for m in str(members or "").split("+") if m]) if not missing(members) else 0
-        return f"combination of {n} models" if n else "combination of models"
-    return {"SeasonalNaive": "seasonal naive", "Naive": "naive (last value)"}.get(text, text)
-
-
-_METRIC_NOUNS = {"gpu_hours": "GPU-hours", "node_hours": "node-hours", "cache_storage_token_hours": "token-hours"}
-
-
-def metric_noun(metric: str) -> str:
-    """What a usage metric counts, in words: ``output_tokens`` -> ``output tokens``, ``gpu_hours``
-    -> ``GPU-hours``, ``requests`` -> ``requests``, a ``*_usd`` metric -> ``USD``."""
-    if metric in _METRIC_NOUNS:
-        return _METRIC_NOUNS[metric]
-    if metric.endswith("_usd") or metric == "usd":
-        return "USD"
-    return metric.replace("_", " ")
-
-
 def amount(x: float, metric: str) -> str:
     """An amount of a usage metric: ``usd`` for USD metrics, else :func:`count` with its noun
     (``12.1 M output tokens``, ``336 GPU-hours``)."""
@@ -254,40 +198,6 @@ def date(x: object) -> str:
     return f"{ts:%Y-%m-%d}" if ts == ts.normalize() else f"{ts:%Y-%m-%d %H:%M}"
 
 
-def cloud_name(cloud: str) -> str:
-    """``aws`` -> ``AWS``, ``lambda`` -> ``Lambda``; other names as given."""
-    return _CLOUDS.get(str(cloud).lower(), str(cloud))
-
-
-def pool_name(pool: str) -> str:
-    """A GPU pool ``H100@aws`` as ``H100 on AWS``."""
-    gpu, _, cloud = str(pool).partition("@")
-    return f"{gpu} on {cloud_name(cloud)}" if cloud else gpu
-
-
-def route_name(route: str) -> str:
-    """A plan's route in words: ``api:gpt-4o (batch)`` -> ``API gpt-4o (batch)``,
-    ``selfhost:llama-70b@H100@aws`` -> ``self-hosted llama-70b on H100 on AWS``,
-    ``provisioned:gpt-4o-ptu`` -> ``provisioned throughput gpt-4o-ptu``."""
-    kind, _, rest = str(route).partition(":")
-    if not rest:
-        return str(route)
-    if kind == "api":
-        return f"API {rest}"
-    if kind == "selfhost":
-        model, _, pool = rest.partition("@")
-        return f"self-hosted {model} on {pool_name(pool)}" if pool else f"self-hosted {model}"
-    if kind == "provisioned":
-        return f"provisioned throughput {rest}"
-    return str(route)
-
-
-def term_name(term: str) -> str:
-    """A reservation term ``1y`` / ``3y`` as ``1-year`` / ``3-year``; other terms as given."""
-    m = re.fullmatch(r"(\d+)y", str(term))
-    return f"{m.group(1)}-year" if m else str(term)
-
-
 _UNIT_SUFFIXES = (("_usd_per_gpu_hour", " (USD/GPU-h)"), ("_usd", " (USD)"), ("_pct", " (%)"), ("_gpus", " GPUs"),
                   ("_tokens", " tokens"), ("_days", " (days)"), ("_months", " (months)"), ("_hours", " (h)"))
 
@@ -304,20 +214,9 @@ def label(column: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def capital(text: object) -> str:
-    """``text`` with its first letter upper-case and the rest as it is: ``all API`` -> ``All API``."""
-    text = str(text)
-    return text[:1].upper() + text[1:]
-
-
-def names(items: list[str] | tuple[str, ...], most: int = 3) -> str:
-    """``a, b and c``; beyond ``most`` items ``a, b, c and 9 more``."""
-    items = [str(i) for i in items]
-    if len(items) <= 1:
-        return "".join(items)
-    if len(items) <= most:
-        return f"{', '.join(items[:-1])} and {items[-1]}"
-    return f"{', '.join(items[:most])} and {len(items) - most} more"
+def escape(text: object) -> str:
+    """``text`` made safe inside HTML (``<``, ``>``, ``&``; quotes are left as they are)."""
+    return html.escape(str(text), quote=False)
 
 
 # -- tables -----------------------------------------------------------------------------------------
@@ -391,7 +290,7 @@ class Table:
                  for r, w in zip(self.numeric, wrap, strict=True)]
 
         def cell(tag: str, text: str, kind: str) -> str:
-            return f"<{tag} {kind}>{html.escape(str(text))}</{tag}>"
+            return f"<{tag} {kind}>{escape(text)}</{tag}>"
 
         head = "".join(cell("th", c, k) for c, k in zip(self.frame.columns, kinds, strict=True))
         rows = "".join("<tr>" + "".join(cell("td", v, k) for v, k in zip(row, kinds, strict=True)) + "</tr>"
@@ -424,7 +323,8 @@ def table(df: pd.DataFrame, columns: Mapping[str, str] | None = None,
         ``"text"``, ``"yes/no"``, ``"count:UNIT"`` (e.g. ``"count:GPUs"``), ``"price:UNIT"``
         (e.g. ``"price:GPU-hour"``) or a function of one value returning text. Columns without
         one are formatted by type: numbers by :func:`number`, datetimes by :func:`date`, booleans
-        yes/no, the rest as text; missing values are :data:`DASH` throughout.
+        yes/no, the rest as text; missing values are :data:`DASH` throughout. Formats of columns
+        that are not shown are ignored.
 
     Returns
     -------
@@ -433,14 +333,14 @@ def table(df: pd.DataFrame, columns: Mapping[str, str] | None = None,
     Raises
     ------
     KeyError
-        A column named in ``columns`` or ``formats`` that ``df`` does not have.
+        A column named in ``columns`` that ``df`` does not have.
     """
     if not isinstance(df.index, pd.RangeIndex) or any(n is not None for n in df.index.names):
         df = df.reset_index(drop=all(n is None for n in df.index.names))
     else:
         df = df.reset_index(drop=True)
     wanted = dict(columns) if columns is not None else {c: label(c) for c in df.columns}
-    unknown = [c for c in [*wanted, *(formats or {})] if c not in df.columns]
+    unknown = [c for c in wanted if c not in df.columns]
     if unknown:
         raise KeyError(f"table: no column(s) {unknown}; the frame has {list(df.columns)}")
     cells, numeric, wrap = {}, [], []

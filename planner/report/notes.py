@@ -16,12 +16,12 @@ list.
 from __future__ import annotations
 
 import contextlib
-import html
 import re
 import warnings
 from collections.abc import Iterable, Iterator
 
-from planner.report.format import names
+from planner.report.format import escape
+from planner.report.words import names
 
 __all__ = ["collapse", "capture", "notes_html"]
 
@@ -153,5 +153,5 @@ def notes_html(notes: Iterable[str], title: str = "Data notes") -> str:
     lines = collapse(notes)
     if not lines:
         return ""
-    items = "".join(f"<li>{html.escape(n)}</li>" for n in lines)
-    return f'<div class="planner-notes"><p><strong>{html.escape(title)}</strong></p><ul>{items}</ul></div>'
+    items = "".join(f"<li>{escape(n)}</li>" for n in lines)
+    return f'<div class="planner-notes"><p><strong>{escape(title)}</strong></p><ul>{items}</ul></div>'

@@ -243,7 +243,9 @@ def to_html(notebook: str | Path) -> str:
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             _inline_svg(out)
-    body, _ = exporter.from_notebook_node(nb)
+    title = next((m.group(1).strip() for c in nb.cells if c.get("cell_type") == "markdown"
+                  for m in [re.search(r"^#\s+(.+)$", c.get("source", ""), re.M)] if m), Path(notebook).stem)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     return body
 
 
