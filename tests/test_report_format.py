@@ -324,3 +324,19 @@ def test_a_failed_report_without_a_named_step_names_its_section():
     assert explain_failure(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])) is False
     assert what_to_do("KeyError").startswith("planner did not expect this error")
     assert what_to_do("InfeasibleError").startswith("The plan's limits cannot all be met")
+
+
+def test_plan_advice_leaves_fractions_of_a_gpu_out():
+    from planner.report.advice import plan_advice
+
+    purchases = pd.DataFrame({
+        "what": ["H100@aws reserved 3y", "H100@aws reserved 3y", "A100-80GB@aws reserved 3y"], "kind": "reserved",
+        "term": "3y", "start": ["2025-06-01", "2025-06-02", "2025-06-01"], "units": [0.000707, 0.0000602, 1067.0],
+        "unit": "GPUs", "commitment_usd": [0.736, 0.0581, 664_141.0], "term_commitment_usd": [57.6, 4.9, 51_992_753.0]})
+    baselines = pd.DataFrame({"option": ["plan", "all on-demand (no commitments)"],
+                              "expected_cost_usd": [1_031_021.0, 1_752_947.0], "plan_saves_pct": [0.0, 41.2]})
+    assert plan_advice(purchases, baselines, {"start": "2025-06-01", "hours": 336.0}) == (
+        "Buy 1,067 A100-80GB 3-year reservations on AWS from 2025-06-01: expected USD 1.03 M over the plan's 2 weeks, "
+        "41 % less than all on-demand. Reservations under 0.5 GPU (0.000767 GPUs of H100 on AWS) are left out of this "
+        "advice (GPUs are reserved whole): serve that demand on demand, or round it up to a whole GPU. The reservations "
+        "commit USD 52 M over their whole terms; the plan's cost counts the USD 664,142 of it inside its 2 weeks.")

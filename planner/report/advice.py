@@ -17,10 +17,13 @@ from planner.report import format as fmt
 from planner.report import words
 from planner.report.pricing import CapacityPrices
 
-__all__ = ["commitment_advice", "plan_advice", "scenario_advice", "HOURS_PER_YEAR"]
+__all__ = ["commitment_advice", "plan_advice", "scenario_advice", "HOURS_PER_YEAR", "MIN_UNITS"]
 
 #: Hours in one year of a reservation term [h] (365 days).
 HOURS_PER_YEAR = 8760.0
+
+#: Reservations of fewer GPUs than this are not advised (GPUs are reserved whole) [GPUs].
+MIN_UNITS = 0.5
 
 
 def _versus(saving_pct: float, what: str) -> str:
@@ -103,6 +106,9 @@ def plan_advice(purchases: pd.DataFrame, baselines: pd.DataFrame, horizon: dict)
     horizon : dict
         The plan summary's ``horizon`` (``start``, ``hours``).
 
+    Reservations of fewer than :data:`MIN_UNITS` GPUs (a continuous plan's fractions of a GPU) are
+    named apart instead of advised.
+
     Returns
     -------
     str
@@ -120,12 +126,18 @@ def plan_advice(purchases: pd.DataFrame, baselines: pd.DataFrame, horizon: dict)
     cost = f"expected {fmt.usd(plan_cost, compact=True)} over the plan's {span}{versus}"
     if purchases.empty:
         return f"Reserve nothing: on-demand, spot and API capacity is the cheapest plan, {cost}."
-    parts = []
+    parts, small = [], []
     reserved = purchases[purchases["kind"] == "reserved"]
     for (what, term), rows in reserved.groupby(["what", "term"], sort=False):
-        gpu, _, cloud = str(what).rsplit(" reserved ", 1)[0].partition("@")
+        pool = str(what).rsplit(" reserved ", 1)[0]
+        gpu, _, cloud = pool.partition("@")
         rows = rows.sort_values("start")
-        first, *later = list(rows.itertuples())
+        whole, tiny = rows[rows["units"] >= MIN_UNITS], rows[rows["units"] < MIN_UNITS]
+        if len(tiny):
+            small.append(f"{fmt.count(tiny['units'].sum(), 'GPUs')} of {words.pool_name(pool)}")
+        if whole.empty:
+            continue
+        first, *later = list(whole.itertuples())
         text = (f"{fmt.count(first.units)} {gpu} {words.term_name(term)} reservations"
                 f"{' on ' + words.cloud_name(cloud) if cloud else ''} from {fmt.date(first.start)}")
         if later:
@@ -133,7 +145,12 @@ def plan_advice(purchases: pd.DataFrame, baselines: pd.DataFrame, horizon: dict)
         parts.append(text)
     for r in purchases[purchases["kind"] != "reserved"].itertuples():
         parts.append(f"{fmt.count(r.units)} units ({r.unit}) of {r.what}")
-    sentence = f"Buy {words.names(parts, most=len(parts))}: {cost}."
+    sentence = (f"Buy {words.names(parts, most=len(parts))}: {cost}." if parts else
+                f"Reserve no whole GPU: {cost}.")
+    if small:
+        sentence += (f" Reservations under {fmt.number(MIN_UNITS)} GPU ({words.names(small, most=len(small))}) are "
+                     "left out of this advice (GPUs are reserved whole): serve that demand on demand, or round it up "
+                     "to a whole GPU.")
     if len(reserved):
         sentence += (f" The reservations commit {fmt.usd(reserved['term_commitment_usd'].sum(), compact=True)} over "
                      f"their whole terms; the plan's cost counts the {fmt.usd(reserved['commitment_usd'].sum(), compact=True)} "

@@ -13,7 +13,7 @@ import altair as alt
 import pandas as pd
 
 __all__ = ["MAX_ROWS", "use_svg", "coarsen", "history_chart", "forecast_chart", "bar_chart", "line_chart",
-           "value_axis", "LABEL_EXPR"]
+           "spend_chart", "value_axis", "LABEL_EXPR"]
 
 #: Most rows a chart is given (altair's own limit is 5,000).
 MAX_ROWS = 5000
@@ -145,3 +145,32 @@ def bar_chart(frame: pd.DataFrame, x: str, y: str, color: str | None = None, tit
         enc["color"] = alt.Color(f"{color}:N", title=None)
     height = max(60, 22 * data[x].nunique()) if horizontal else 260
     return alt.Chart(data, title=title).mark_bar().encode(**enc).properties(width=width, height=height)
+
+
+def spend_chart(burn: pd.DataFrame, budget_usd: float = 0.0, title: str = "cumulative projected spend",
+                width: int = 640, height: int = 260) -> alt.Chart:
+    """Cumulative projected spend, its 95 % band and, when given, the budget as a dashed line; one
+    legend names them (``projected spend``, ``95 % band``, ``your budget``).
+
+    Parameters
+    ----------
+    burn : pandas.DataFrame
+        :func:`planner.report.tables.budget_burn`: ``ds, cum_usd, cum_lo_usd, cum_hi_usd`` [USD].
+    budget_usd : float
+        Your budget [USD]; 0 draws none.
+    """
+    data = coarsen(burn[["ds", "cum_usd", "cum_lo_usd", "cum_hi_usd"]], x="ds",
+                   y=["cum_usd", "cum_lo_usd", "cum_hi_usd"], by=[])
+    names = ["projected spend", "95 % band", *(["your budget"] if budget_usd > 0 else [])]
+    color = alt.Color("what:N", title=None, scale=alt.Scale(domain=names, range=[_HISTORY, "#c6dbef", "#d62728"]))
+    axis = value_axis("USD")
+    band = alt.Chart(data.assign(what=names[1])).mark_area(opacity=0.8).encode(
+        x=alt.X("ds:T", title=None), y=alt.Y("cum_lo_usd:Q", axis=axis), y2="cum_hi_usd:Q", color=color)
+    line = alt.Chart(data.assign(what=names[0])).mark_line().encode(x="ds:T", y=alt.Y("cum_usd:Q", axis=axis),
+                                                                      color=color)
+    chart = band + line
+    if budget_usd > 0:
+        rule = alt.Chart(pd.DataFrame({"usd": [float(budget_usd)], "what": [names[2]]})).mark_rule(
+            strokeDash=[4, 3]).encode(y=alt.Y("usd:Q", axis=axis), color=color)
+        chart = chart + rule
+    return chart.properties(title=title, width=width, height=height)
