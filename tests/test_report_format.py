@@ -251,9 +251,9 @@ def test_plan_advice_groups_purchases_by_pool_and_term():
                               "expected_cost_usd": [1_317_789.0, 1_566_501.0], "plan_saves_pct": [0.0, 15.88]})
     assert plan_advice(purchases, baselines, {"start": "2025-01-20", "hours": 336.0}) == (
         "Buy 149 H100 3-year reservations on AWS from 2025-01-20 (10.4 more from 2025-01-27) and 167 A100-80GB "
-        "1-year reservations on AWS from 2025-01-20: expected USD 1.32 M over the plan's 2 weeks, 16 % less than all "
+        "1-year reservations on AWS from 2025-01-20: expected USD 1.32 M over the plan's 14 days, 16 % less than all "
         "on-demand. The reservations commit USD 15.7 M over their whole terms; the plan's cost counts the "
-        "USD 264,698 of it inside its 2 weeks.")
+        "USD 264,698 of it inside its 14 days.")
     assert plan_advice(purchases.iloc[:0], baselines, {"start": "2025-01-20", "hours": 48.0}) == (
         "Reserve nothing: on-demand, spot and API capacity is the cheapest plan, expected USD 1.32 M over the plan's "
         "2 days, 16 % less than all on-demand.")
@@ -336,7 +336,7 @@ def test_plan_advice_leaves_fractions_of_a_gpu_out():
     baselines = pd.DataFrame({"option": ["plan", "all on-demand (no commitments)"],
                               "expected_cost_usd": [1_031_021.0, 1_752_947.0], "plan_saves_pct": [0.0, 41.2]})
     assert plan_advice(purchases, baselines, {"start": "2025-06-01", "hours": 336.0}) == (
-        "Buy 1,067 A100-80GB 3-year reservations on AWS from 2025-06-01: expected USD 1.03 M over the plan's 2 weeks, "
+        "Buy 1,067 A100-80GB 3-year reservations on AWS from 2025-06-01: expected USD 1.03 M over the plan's 14 days, "
         "41 % less than all on-demand. Reservations under 0.5 GPU (0.000767 GPUs of H100 on AWS) are left out of this "
         "advice (GPUs are reserved whole): serve that demand on demand, or round it up to a whole GPU. The reservations "
-        "commit USD 52 M over their whole terms; the plan's cost counts the USD 664,142 of it inside its 2 weeks.")
+        "commit USD 52 M over their whole terms; the plan's cost counts the USD 664,142 of it inside its 14 days.")

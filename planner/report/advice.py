@@ -16,6 +16,7 @@ import pandas as pd
 from planner.report import format as fmt
 from planner.report import words
 from planner.report.pricing import CapacityPrices
+from planner.report.series import how_long
 
 __all__ = ["commitment_advice", "plan_advice", "scenario_advice", "HOURS_PER_YEAR", "MIN_UNITS"]
 
@@ -82,15 +83,6 @@ def commitment_advice(options: pd.DataFrame, prices: CapacityPrices, start: pd.T
             f"{best['term']} term; the comparison charges only the {fmt.number(horizon_days)} days compared.")
 
 
-def _span(hours: float) -> str:
-    """A horizon in words: ``2 weeks``, ``30 days``, ``36 hours``."""
-    if hours >= 168 and hours % 168 == 0:
-        return fmt.count(hours / 168, "weeks")
-    if hours >= 48 and hours % 24 == 0:
-        return fmt.count(hours / 24, "days")
-    return fmt.count(hours, "hours")
-
-
 def plan_advice(purchases: pd.DataFrame, baselines: pd.DataFrame, horizon: dict) -> str:
     """One sentence saying what a capacity plan buys, what it is expected to cost and save, and
     what its reservations commit over their whole terms.
@@ -113,12 +105,12 @@ def plan_advice(purchases: pd.DataFrame, baselines: pd.DataFrame, horizon: dict)
     -------
     str
         E.g. ``Buy 149 H100 3-year reservations on AWS from 2025-01-20 (10.5 more from
-        2025-01-27): expected USD 1.32 M over the plan's 2 weeks, 16 % less than all on-demand.
+        2025-01-27): expected USD 1.32 M over the plan's 14 days, 16 % less than all on-demand.
         The reservations commit USD 13 M over their whole terms; the plan's cost counts the
-        USD 160,444 of it inside its 2 weeks.``
+        USD 160,444 of it inside its 14 days.``
     """
     plan_cost = float(baselines["expected_cost_usd"].iloc[0])
-    span = _span(float(horizon["hours"]))
+    span = how_long(pd.Timedelta(hours=float(horizon["hours"])))
     od = baselines[baselines["option"].str.startswith("all on-demand")]
     versus = ""
     if len(od):
