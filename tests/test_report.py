@@ -179,10 +179,15 @@ def test_failing_report_keeps_its_executed_copy_and_exits_1(store_with_snapshots
     err = capsys.readouterr().err
     assert code == 1 and len(err.strip().splitlines()) == 1
     assert "InputError" in err and "gpu_hours" in err
+    assert "monthly_forecast: reading the usage and building the series failed (cell" in err  # the step, named
     executed = tmp_path / "out" / "d" / "monthly_forecast.ipynb"
     nb = json.loads(executed.read_text())
     assert any(o.get("output_type") == "error" for c in nb["cells"] for o in c.get("outputs", []))
-    assert "gpu_hours" in (tmp_path / "out" / "d" / "monthly_forecast.html").read_text()
+    page = _visible_text((tmp_path / "out" / "d" / "monthly_forecast.html").read_text())
+    assert "Step that failed: Reading the usage and building the series" in page
+    assert "Problem: no usage rows for sources any and metrics ['gpu_hours']" in page
+    assert "What to do: Correct the input or parameter named in the message" in page
+    assert "Traceback" not in page and "Usage history" not in page  # folded; sections that never ran left out
 
 
 def test_render_report_raises_report_error_for_a_failing_notebook(tmp_path):

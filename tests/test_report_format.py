@@ -269,11 +269,14 @@ def test_scenario_advice_names_the_cheapest_ties_and_quality():
                             "accuracy": [np.nan, 0.746, np.nan, np.nan]}).set_index("scenario")
     assert scenario_advice(summary, 12) == (
         "Of the 4 scenarios, cheap costs least: expected USD 106,180 over 12 months (90 % range USD 100,970 to "
-        "USD 111,505), 64 % less than the baseline baseline (USD 299,010). same costs about the same. Its measured "
+        "USD 111,505), 64 % less than the baseline (USD 299,010). same costs about the same. Its measured "
         "accuracy is 75 %.")
     assert scenario_advice(summary.iloc[[0, 3]], 12) == (
-        "Keep the baseline baseline: none of the other 1 scenario is expected to cost less than its USD 299,010 over "
-        "12 months.")
+        "Keep the baseline: the other scenario is not expected to cost less than its USD 299,010 over 12 months.")
+    assert scenario_advice(summary.iloc[[0, 3, 3]], 12).startswith("Keep the baseline: none of the other 2 scenarios is")
+    mine = summary.iloc[[3, 1]].rename(index={"dear": "my_traffic"})
+    assert scenario_advice(mine, 2).endswith("84 % less than the baseline my_traffic (USD 666,043). Its measured "
+                                             "accuracy is 75 %.")
 
 
 # -- a failed report --------------------------------------------------------------------------------

@@ -172,15 +172,16 @@ def scenario_advice(summary: pd.DataFrame, months: int) -> str:
     table = summary.reset_index() if "scenario" not in summary.columns else summary.reset_index(drop=True)
     over = f"over {fmt.count(months, 'months')}"
     base = table.iloc[0]
+    baseline = "the baseline" if str(base["scenario"]).lower() == "baseline" else f"the baseline {base['scenario']}"
     best = table.loc[table["cost_mean_usd"].idxmin()]
     if best["scenario"] == base["scenario"] or len(table) == 1:
-        return (f"Keep the baseline {base['scenario']}: none of the other {fmt.count(len(table) - 1, 'scenarios')} "
-                f"is expected to cost less than its {fmt.usd(base['cost_mean_usd'])} {over}.")
+        others = ("no other scenario is" if len(table) == 1 else "the other scenario is not" if len(table) == 2
+                  else f"none of the other {len(table) - 1:,} scenarios is")
+        return f"Keep {baseline}: {others} expected to cost less than its {fmt.usd(base['cost_mean_usd'])} {over}."
     saving = 100 * (1 - best["cost_mean_usd"] / base["cost_mean_usd"]) if base["cost_mean_usd"] else 0.0
     text = (f"Of the {fmt.count(len(table), 'scenarios')}, {best['scenario']} costs least: expected "
             f"{fmt.usd(best['cost_mean_usd'])} {over} (90 % range {fmt.usd(best['cost_p5_usd'])} to "
-            f"{fmt.usd(best['cost_p95_usd'])}), {_versus(saving, 'the baseline')} {base['scenario']} "
-            f"({fmt.usd(base['cost_mean_usd'])}).")
+            f"{fmt.usd(best['cost_p95_usd'])}), {_versus(saving, baseline)} ({fmt.usd(base['cost_mean_usd'])}).")
     ties = table[(table["scenario"] != best["scenario"])
                  & np.isclose(table["cost_mean_usd"], best["cost_mean_usd"], rtol=0.005)]["scenario"].tolist()
     if ties:

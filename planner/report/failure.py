@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["explain_failure", "what_to_do"]
+__all__ = ["explain_failure", "failed_step", "what_to_do"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -60,6 +60,17 @@ def _step(cells: list, index: int) -> str:
     return "Preparing the report"
 
 
+def _failing(cells: list) -> int | None:
+    return next((i for i, c in enumerate(cells) if c.get("cell_type") == "code"
+                 and any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
+
+
+def failed_step(nb) -> str | None:
+    """The step (see the module docstring) of the cell that failed in an executed notebook, or None."""
+    at = _failing(list(nb.cells))
+    return None if at is None else _step(list(nb.cells), at)
+
+
 def explain_failure(nb) -> bool:
     """Rewrite a failed executed notebook (in place) to explain its failure; False if none failed.
 
@@ -69,8 +80,7 @@ def explain_failure(nb) -> bool:
     are dropped.
     """
     cells = list(nb.cells)
-    at = next((i for i, c in enumerate(cells) if c.get("cell_type") == "code"
-               and any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
+    at = _failing(cells)
     if at is None:
         return False
     cell = cells[at]

@@ -25,7 +25,7 @@ import planner
 from planner.exceptions import InputError, ReportError
 from planner.outputs import check_folder, claim_folder, safe_component, write_file
 from planner.report.checks import precheck
-from planner.report.failure import explain_failure
+from planner.report.failure import explain_failure, failed_step
 from planner.report.notebooks import (
     coerce_parameters,
     notebook_parameters,
@@ -103,7 +103,7 @@ def render_report(
         or a dated folder holding files planner did not write (nothing is written).
     ReportError
         The notebook failed: its executed copy, showing the error, is still written to
-        ``<name>.ipynb`` (and ``<name>.html``) and the message names the failing cell.
+        ``<name>.ipynb`` (and ``<name>.html``) and the message names the failing step and cell.
     """
     source = notebook_path(name)
     params = resolve_path_parameters(name, coerce_parameters(name, dict(parameters or {})))
@@ -121,6 +121,13 @@ def render_report(
         error = _execute(source, executed, params, workdir, timeout)
         html = tmp_path / names[1]
         if executed.is_file():
+            if error is not None:
+                import nbformat
+
+                step = failed_step(nbformat.read(str(executed), as_version=4))
+                step = step or "the report"
+                lead = step[:1].lower() + step[1:] if step[1:2].islower() else step
+                error = f"{lead} failed ({error})"
             html.write_text(to_html(executed), encoding="utf-8")
         made = [m for m in (executed, html) if m.is_file()]
         targets = []
