@@ -397,7 +397,7 @@ def test_notebooks_needing_later_modules(later_report):
                                          r"from 2017-12-15 19:00: expected USD [\d,.]+( [MB])? over 7 days, \d+ % less than "
                                          r"all on-demand\.",
                 "capacity_plan": r"^Buy .* reservations on AWS from 2025-01-20.*: expected USD [\d,.]+ [MB]? ?over the "
-                                 r"plan's 2 days, \d+ % less than all on-demand\.",
+                                 r"plan's 2 days, [\d.]+ % less than all on-demand\.",
                 "whatif_scenarios": r"^Of the 3 scenarios, threshold_router costs least: expected USD [\d,]+ over 12 months"}
     assert re.search(expected[name], _visible_text(advice.group(1))), advice.group(1)
 

@@ -97,6 +97,8 @@ def test_no_format_writes_e_notation():
     (lambda: words.pool_name("H100@aws"), "H100 on AWS"),
     (lambda: words.route_name("api:gpt-4o (batch)"), "API gpt-4o (batch)"),
     (lambda: words.route_name("selfhost:llama-70b@H100@aws"), "self-hosted llama-70b, H100 on AWS"),
+    (lambda: words.route_name("selfhost:llama-3.3-70b/fp8/tensorrt-llm@H100@aws"),
+     "self-hosted llama-3.3-70b (FP8, tensorrt-llm), H100 on AWS"),
     (lambda: words.route_name("provisioned:gpt-4o-ptu"), "provisioned throughput gpt-4o-ptu"),
     (lambda: words.term_name("3y"), "3-year"),
     (lambda: words.model_name("Ensemble", "SeasonalNaive+ETS_ANA+Theta"), "combination of 3 models"),
