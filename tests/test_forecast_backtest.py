@@ -139,3 +139,17 @@ def test_predict_for_another_horizon_uses_the_same_refitted_members():
     assert short["forecast"].to_numpy() == pytest.approx(long["forecast"].to_numpy()[:14], rel=1e-9)
     # statsforecast's seasonal ETS variance differs in the 6th digit with the horizon asked
     assert short["hi-95"].to_numpy() == pytest.approx(long["hi-95"].to_numpy()[:14], rel=1e-3)
+
+
+def test_no_half_width_exceeds_the_backtests_largest_error_at_those_leads():
+    """An undamped trend's variance grows without bound past the backtest: the band may not."""
+    rng = np.random.default_rng(3)
+    w, h = 30, 10
+    actual = rng.normal(0, 0.1, (w, h))
+    hw = {95: np.full((w, h), 0.2)}
+    c = calibrate(actual, np.zeros((w, h)), hw, "log", (95,))
+    exploding = {95: np.geomspace(0.2, 200.0, 40)}            # the model's own width past the backtest
+    out = apply(c, np.zeros(40), exploding, "log")
+    growth = np.sqrt(np.maximum(1, np.arange(1, 41) / h))
+    assert (np.log(out["hi-95"]) <= c.ceiling[band_of(h, 40, w)] * growth + 1e-12).all()
+    assert c.ceiling[-1] == pytest.approx(np.abs(actual).max())
