@@ -66,7 +66,7 @@ class _Choice:
     weights: tuple[float, ...] = ()
     fitted: dict = field(default_factory=dict)    # member -> model refitted on the whole history
     final: dict = field(default_factory=dict)     # the fit horizon's forecast, original values
-    abs_half: dict = field(default_factory=dict)  # intermittent: level -> constant half-width
+    abs_half: dict = field(default_factory=dict)  # intermittent: level -> (reach below, reach above)
 
 
 class Forecaster:
@@ -220,7 +220,8 @@ class Forecaster:
             for uid, g in cv.groupby("unique_id", sort=False):
                 first = g["cutoff"].min()
                 train = part.loc[(part["unique_id"] == uid) & (part["ds"] <= first), "y"].to_numpy()
-                self.choice_[uid] = _intermittent_choice(g, train, [m.alias for m in models], h_bt, self.level)
+                self.choice_[uid] = _intermittent_choice(g, train, [m.alias for m in models], h_bt, self.level,
+                                                         self.weight_power, self.min_weight)
 
     # -- predict -------------------------------------------------------------------------------
     def predict(self, h: int | None = None, n_paths: int = 0, seed: int = 0) -> ForecastResult:
@@ -271,23 +272,25 @@ class Forecaster:
         return ForecastResult(fc, paths, self._backtest_table(), settings)
 
     def _final_intermittent(self, ids: list[str], h: int) -> pd.DataFrame:
-        """Intermittent series: the chosen model fitted on the whole history, constant half-widths."""
+        """Intermittent series: the members fitted on the whole history and combined with their
+        backtest weights, bounds at constant offsets from the point."""
         from statsforecast import StatsForecast
 
+        data = self.history_[self.history_["unique_id"].isin(ids)]
+        try:
+            raw = StatsForecast(models=intermittent_models(), freq=self.freq_, n_jobs=1).forecast(df=data, h=h)
+        except Exception as exc:
+            raise ForecastError(f"intermittent models failed on series {ids[:3]}: {exc}") from exc
+        raw = raw.reset_index() if "unique_id" not in raw.columns else raw
         parts = []
-        for model, group in pd.Series({u: self.choice_[u].model for u in ids}).groupby(lambda u: self.choice_[u].model):
-            chosen = [m for m in intermittent_models() if m.alias == model]
-            data = self.history_[self.history_["unique_id"].isin(group.index)]
-            try:
-                raw = StatsForecast(models=chosen, freq=self.freq_, n_jobs=1).forecast(df=data, h=h)
-            except Exception as exc:
-                raise ForecastError(f"{model} failed on series {list(group.index[:3])}: {exc}") from exc
-            raw = raw.reset_index() if "unique_id" not in raw.columns else raw
-            out = raw[["unique_id", "ds"]].assign(forecast=raw[model].to_numpy(), model=model)
+        for uid, g in raw.groupby("unique_id", sort=False):
+            ch = self.choice_[uid]
+            names, weights = ch.members or (ch.model,), ch.weights or (1.0,)
+            point = sum(w * g[m].to_numpy(dtype=float) for m, w in zip(names, weights, strict=True))
+            out = g[["unique_id", "ds"]].assign(forecast=point, model=ch.model)
             for lv in self.level:
-                half = out["unique_id"].map(lambda u, lv=lv: self.choice_[u].abs_half[lv]).to_numpy(float)
-                out[f"lo-{lv}"] = np.maximum(out["forecast"] - half, 0)
-                out[f"hi-{lv}"] = out["forecast"] + half
+                below, above = ch.abs_half[lv]
+                out[f"lo-{lv}"], out[f"hi-{lv}"] = np.maximum(point - below, 0), point + above
             parts.append(out)
         return pd.concat(parts, ignore_index=True)
 
@@ -391,28 +394,46 @@ def _short_choice(y: np.ndarray, transform: str, season: int, h: int, level: Seq
 
 
 def _intermittent_choice(g: pd.DataFrame, train: np.ndarray, names: list[str], h_bt: int,
-                         level: Sequence[int]) -> _Choice:
-    """Score the intermittent candidates on their backtest; the best one, constant half-widths."""
+                         level: Sequence[int], power: float, min_weight: float) -> _Choice:
+    """Combine the intermittent candidates by their backtest MASE (as regular series are); the
+    bounds lie at the combination's signed error quantiles (:func:`_offsets`), so a series that is
+    mostly 0 keeps 0 inside its band."""
     scale = naive_scale(train, 1)
     y = g["y"].to_numpy()
     scores = {m: mase(y, g[m].to_numpy(), scale) for m in names}
-    best = min(names, key=lambda m: (round(scores[m], 12), m != BASELINE))
-    point, windows = g[best].to_numpy(), g["cutoff"].to_numpy()
-    err = np.abs(y - point)
-    half, quantiles, metrics = {}, {}, {"mase": scores[best], "seasonal_naive_mase": scores[BASELINE],
+    chosen, weights = members(scores, power, min_weight, prefer=BASELINE)
+    point = sum(w * g[m].to_numpy(dtype=float) for m, w in zip(chosen, weights, strict=True))
+    windows = g["cutoff"].to_numpy()
+    err = y - point
+    half, quantiles, metrics = {}, {}, {"mase": mase(y, point, scale), "seasonal_naive_mase": scores[BASELINE],
                                         "smape": smape(y, point)}
+    zeros = float(np.mean(train == 0))
     for lv in level:
-        half[lv] = conformal_quantile(err, lv / 100)
+        half[lv] = _offsets(err, lv, zeros)
         lo, hi = np.empty_like(point), np.empty_like(point)
         for w in np.unique(windows):
             mask = windows == w
-            q = conformal_quantile(err[~mask], lv / 100)
-            lo[mask], hi[mask] = np.maximum(point[mask] - q, 0), point[mask] + q
+            below, above = _offsets(err[~mask], lv, zeros)
+            lo[mask], hi[mask] = np.maximum(point[mask] - below, 0), point[mask] + above
         metrics[f"coverage_{lv}"] = coverage(y, lo, hi)
         quantiles[(1 - lv / 100) / 2], quantiles[1 - (1 - lv / 100) / 2] = lo, hi
     metrics["scaled_pinball"] = scaled_pinball(y, quantiles, scale)
     signed = (y - point).reshape(-1, h_bt)
-    return _Choice(best, h_bt, None, cal._lag1(signed), metrics, abs_half=half)
+    several = len(chosen) > 1
+    return _Choice("Ensemble" if several else chosen[0], h_bt, None, cal._lag1(signed), metrics,
+                   chosen if several else (), weights if several else (), abs_half=half)
+
+
+def _offsets(err: np.ndarray, lv: int, zeros: float) -> tuple[float, float]:
+    """How far below and above the point an interval at ``lv`` [%] reaches: the conformal
+    quantiles of the signed errors on each side, at ``1 - (1 - lv / 100) / 2`` (never negative).
+    When at least the lower tail's share of the history (``zeros``) is 0, the interval reaches
+    down to 0 (the lower quantile of such a series is 0) and up to the errors' ``lv`` quantile, so
+    that ``[0, hi]`` holds ``lv`` of the outcomes."""
+    tail = (1 - lv / 100) / 2
+    if zeros >= tail:
+        return np.inf, max(conformal_quantile(err, lv / 100), 0.0)
+    return max(conformal_quantile(-err, 1 - tail), 0.0), max(conformal_quantile(err, 1 - tail), 0.0)
 
 
 def forecast(df: pd.DataFrame, h: int, freq: str | None = None, level: Sequence[int] = (80, 95),
