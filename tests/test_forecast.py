@@ -11,6 +11,7 @@ import pytest
 from planner.cli import main
 from planner.exceptions import InputError, PlannerWarning
 from planner.forecast import Forecaster, forecast
+from planner.forecast.metrics import conformal_quantile
 
 
 def _frame(values, freq="D", uid="s", start="2024-01-01"):
@@ -215,3 +216,18 @@ def test_a_partial_last_period_is_left_out_with_a_warning_naming_it():
     whole = df.assign(y=1000 * (1 + 0.5 * np.sin(2 * np.pi * t / 24)))
     r = forecast(whole, h=6, n_jobs=1)
     assert r.forecast["ds"].iloc[0] == last + pd.Timedelta(hours=1)
+
+
+def test_a_series_that_varies_never_gets_a_zero_width_band():
+    """A step-like GPU count flat through every backtest window still moved before them."""
+    n = 24 * 23
+    y = np.full(n, 40.0)
+    for a in (24 * 2, 24 * 6, 24 * 9):
+        y[a:a + 30] = 48.0                                    # steps in the first half only
+    df = pd.DataFrame({"unique_id": "step", "ds": pd.date_range("2024-05-01", periods=n, freq="h"), "y": y})
+    fc = forecast(df, h=168, n_jobs=1).forecast
+    z = np.log(y)
+    lag24 = np.abs(z[24:] - z[:-24])
+    expected = 40 * (np.exp(conformal_quantile(lag24, 0.8)) - np.exp(-conformal_quantile(lag24, 0.8)))
+    assert (fc["hi-80"] - fc["lo-80"]).to_numpy() == pytest.approx(np.full(168, expected))
+    assert expected > 10                                      # 40 -> 48 steps: a band of about +-7 GPUs

@@ -181,19 +181,20 @@ class Forecaster:
         tasks = [(ys[uid], models, transform, season, self._plan(self.info_[uid]), int(self.h), self.level,
                   self.weight_power, self.min_weight) for uid in ids]
         for uid, choice in zip(ids, parallel_map(_regular_series, tasks, self.n_jobs), strict=True):
-            if choice is None or choice.model in ("SeasonalNaive (short history)", "Naive (short history)"):
-                n = self.info_[uid].n
-                reason = f"{n} periods are too few to backtest" if choice is not None else \
-                    "every candidate model failed on its backtest"
-                choice = choice or _short_choice(ys[uid], transform, 1, int(self.h), self.level)
-                warnings.warn(f"{what}: series {uid!r}: {reason}; using the {choice.model} forecast with "
-                              "intervals from the history's own changes (not backtested)", PlannerWarning,
-                              stacklevel=4)
+            if choice is None:
+                choice = _short_choice(1, 1)
+                self._warn_short(uid, "every candidate model failed on its backtest", choice, what)
+            elif not choice.fitted:
+                self._warn_short(uid, f"{self.info_[uid].n} periods are too few to backtest", choice, what)
             self.choice_[uid] = choice
 
+    def _warn_short(self, uid: str, reason: str, choice: _Choice, what: str) -> None:
+        warnings.warn(f"{what}: series {uid!r}: {reason}; using the {choice.model} forecast with intervals from "
+                      "the history's own changes (not backtested)", PlannerWarning, stacklevel=5)
+
     def _fit_intermittent(self, data: pd.DataFrame, ids: list[str], what: str) -> None:
-        """Croston-type models backtested with statsforecast (refit at every origin: they are cheap);
-        the best one per series, with constant half-widths from its absolute errors."""
+        """Croston-type models backtested with statsforecast (refit at every origin: they are cheap,
+        and have no ``forward``), combined per series by :func:`_intermittent_choice`."""
         from statsforecast import StatsForecast
 
         by_h: dict[int, list[str]] = {}
@@ -205,11 +206,9 @@ class Forecaster:
             part = data[data["unique_id"].isin(group)]
             if h_bt < 1:
                 for uid in group:
-                    self.choice_[uid] = _short_choice(part.loc[part["unique_id"] == uid, "y"].to_numpy(float),
-                                                      "none", 1, int(self.h), self.level)
-                    warnings.warn(f"{what}: series {uid!r}: {self.info_[uid].n} periods are too few to backtest; "
-                                  f"using the {self.choice_[uid].model} forecast with intervals from the history's "
-                                  "own changes (not backtested)", PlannerWarning, stacklevel=4)
+                    self.choice_[uid] = _short_choice(self.info_[uid].n, 1)
+                    self._warn_short(uid, f"{self.info_[uid].n} periods are too few to backtest", self.choice_[uid],
+                                     what)
                 continue
             sf = StatsForecast(models=models, freq=self.freq_, n_jobs=self.n_jobs if len(group) >= 20 else 1)
             try:
@@ -320,7 +319,7 @@ def _regular_series(task: tuple) -> _Choice | None:
     """
     y, models, transform, season, plan, h, level, power, min_weight = task
     if plan.h < 1:
-        return _short_choice(y, transform, season, h, level)
+        return _short_choice(len(y), season)
     z = _forward(y, transform)
     fits = fit_forward(z, models, plan)
     by_alias = {m.alias: m for m in models}
@@ -351,7 +350,7 @@ def _regular_series(task: tuple) -> _Choice | None:
     bt = combine(windows, weights)
     half = {lv: (bt[f"hi-{lv}"] - bt[f"lo-{lv}"]) / 2 for lv in level}
     calib = cal.calibrate(actual, bt["mean"], half, transform, level)
-    final = _calibrated(combine(finals, weights), calib, transform, level)
+    final = _calibrated(combine(finals, weights), calib, transform, level, y, season)
     name = "Ensemble" if len(chosen) > 1 else chosen[0]
     point = _backward(bt["mean"], transform)
     quantiles = {}
@@ -365,9 +364,27 @@ def _regular_series(task: tuple) -> _Choice | None:
                    if len(chosen) > 1 else (), fitted, final)
 
 
-def _calibrated(fc: dict, calib: cal.Calibration, transform: str, level: Sequence[int]) -> dict[str, np.ndarray]:
+def _calibrated(fc: dict, calib: cal.Calibration, transform: str, level: Sequence[int], y: np.ndarray,
+                season: int) -> dict[str, np.ndarray]:
+    """The combined forecast ``fc`` (model space) with calibrated bounds (original values).
+
+    Where the backtest saw no error at all at some leads (its windows held a flat stretch of a
+    series that has moved before: a step-like GPU count), calibration would give those leads no
+    width; they get the width of the history's own changes over the same lags instead
+    (:func:`planner.forecast.fallback.short_history`), so a series that varies never gets a band
+    of zero width.
+    """
     half = {lv: (fc[f"hi-{lv}"] - fc[f"lo-{lv}"]) / 2 for lv in level}
-    return {"forecast": _backward(fc["mean"], transform), **cal.apply(calib, fc["mean"], half, transform)}
+    out = {"forecast": _backward(fc["mean"], transform), **cal.apply(calib, fc["mean"], half, transform)}
+    flat = calib.ceiling[cal.band_of(calib.h, len(fc["mean"]), calib.n_windows)] <= 0
+    if flat.any():
+        own = short_history(y, transform, season, len(flat), level)
+        for lv in level:
+            width = own[f"hi-{lv}"] - own[f"lo-{lv}"]
+            lo, hi = out[f"lo-{lv}"], out[f"hi-{lv}"]
+            out[f"lo-{lv}"] = np.where(flat, np.minimum(lo, out["forecast"] - width / 2), lo)
+            out[f"hi-{lv}"] = np.where(flat, np.maximum(hi, out["forecast"] + width / 2), hi)
+    return out
 
 
 def _final_values(choice: _Choice, y: np.ndarray, info: SeriesInfo, h: int, level: Sequence[int],
@@ -385,12 +402,13 @@ def _final_values(choice: _Choice, y: np.ndarray, info: SeriesInfo, h: int, leve
         warnings.simplefilter("ignore")
         for m in choice.members or (choice.model,):
             finals.append({k: np.asarray(v, float) for k, v in choice.fitted[m].predict(h=h, level=list(level)).items()})
-    return _calibrated(combine(finals, choice.weights or (1.0,)), choice.calibration, info.transform, level)
+    season = info.seasons[0] if info.seasons else natural
+    return _calibrated(combine(finals, choice.weights or (1.0,)), choice.calibration, info.transform, level, y, season)
 
 
-def _short_choice(y: np.ndarray, transform: str, season: int, h: int, level: Sequence[int]) -> _Choice:
-    model = "SeasonalNaive (short history)" if season > 1 and len(y) > season else "Naive (short history)"
-    return _Choice(model, 0)
+def _short_choice(n: int, season: int) -> _Choice:
+    """The choice for a history of ``n`` periods too short to backtest (see :mod:`planner.forecast.fallback`)."""
+    return _Choice("SeasonalNaive (short history)" if season > 1 and n > season else "Naive (short history)", 0)
 
 
 def _intermittent_choice(g: pd.DataFrame, train: np.ndarray, names: list[str], h_bt: int,
