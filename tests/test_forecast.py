@@ -231,3 +231,15 @@ def test_a_series_that_varies_never_gets_a_zero_width_band():
     expected = 40 * (np.exp(conformal_quantile(lag24, 0.8)) - np.exp(-conformal_quantile(lag24, 0.8)))
     assert (fc["hi-80"] - fc["lo-80"]).to_numpy() == pytest.approx(np.full(168, expected))
     assert expected > 10                                      # 40 -> 48 steps: a band of about +-7 GPUs
+
+
+def test_a_one_day_history_gets_a_finite_band_no_wider_than_its_day():
+    """24 hours of a daily cycle forecast a month ahead: the band stays within what the day showed."""
+    t = np.arange(24)
+    y = 1e6 * (1 + 0.8 * np.sin(2 * np.pi * t / 24))              # 0.2 M to 1.8 M tokens an hour
+    df = pd.DataFrame({"unique_id": "new", "ds": pd.date_range("2025-01-06", periods=24, freq="h"), "y": y})
+    with pytest.warns(PlannerWarning, match="24 periods are too few to backtest 720 periods ahead"):
+        fc = forecast(df, h=720, n_jobs=1).forecast
+    assert np.isfinite(fc[["forecast", "lo-95", "hi-95"]].to_numpy()).all()
+    assert fc["hi-95"].max() <= y[-1] * y.max() / y.min() + 1e-6  # the last value times the day's widest ratio
+    assert (fc["hi-95"] > fc["lo-95"]).all()
