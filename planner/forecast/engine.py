@@ -186,7 +186,7 @@ class Forecaster:
                 self._warn_short(uid, "every candidate model failed on its backtest", choice, what)
             elif not choice.fitted:
                 self._warn_short(uid, f"{self.info_[uid].n} periods are too few to backtest {self.h} periods "
-                                 "ahead (a model's trend is checked on at most half the horizon)", choice, what)
+                                 "ahead (the backtest reaches less than a third of it)", choice, what)
             self.choice_[uid] = choice
 
     def _warn_short(self, uid: str, reason: str, choice: _Choice, what: str) -> None:
@@ -315,11 +315,11 @@ class Forecaster:
 def _regular_series(task: tuple) -> _Choice | None:
     """One regular series: backtest every candidate, combine, refit the members, calibrate.
 
-    ``None`` when every candidate fails; a short-history choice when the backtest cannot reach
-    half the horizon (a trend fitted on a day and extrapolated over a month is not a forecast).
+    ``None`` when every candidate fails; a short-history choice when the backtest cannot reach a
+    third of the horizon (a trend fitted on a day and extrapolated over a month is not a forecast).
     """
     y, models, transform, season, plan, h, level, power, min_weight = task
-    if 2 * plan.h < h:   # the backtest cannot see the far half of the horizon: no model is validated there
+    if 3 * plan.h < h:   # the backtest cannot reach a third of the horizon: no trend is validated that far
         return _short_choice(len(y), season)
     z = _forward(y, transform)
     fits = fit_forward(z, models, plan)
