@@ -33,6 +33,10 @@ MIN_SEASONAL_ACF = 0.1
 #: Poisson mean of 10). Otherwise zeros are taken as real.
 MAX_OUTAGE_SHARE = 0.1
 MIN_OUTAGE_LEVEL = 10.0
+#: In such a series a value under this share of the median around it (two natural seasons) is an
+#: outage too: a fall to a hundredth of the level for an hour is a logging hole, not demand, and
+#: in log space it would widen every interval of the series a hundredfold.
+OUTAGE_SHARE_OF_LEVEL = 0.01
 #: A last period below this share of every comparable earlier one is read as partial (exported
 #: before it closed) and left out.
 PARTIAL_SHARE = 0.5
@@ -249,11 +253,16 @@ def _regularize(g: pd.DataFrame, freq: str, what: str) -> tuple[pd.DataFrame, li
     values = y.to_numpy(dtype=float, copy=True)
     known = values[np.isfinite(values)]
     if len(known) and (known > 0).mean() >= 1 - MAX_OUTAGE_SHARE and np.median(known[known > 0]) >= MIN_OUTAGE_LEVEL:
-        runs = _runs(values == 0)
-        if runs:
+        natural = season_candidates(freq)
+        window = max(7, 2 * (natural[0] if natural else 1))
+        level = pd.Series(np.where(values > 0, values, np.nan)).rolling(window, center=True, min_periods=1).median()
+        hole = (values == 0) | (values < OUTAGE_SHARE_OF_LEVEL * level.to_numpy())
+        runs = _runs(hole)
+        if runs and hole.mean() <= MAX_OUTAGE_SHARE:
             a, b = runs[0]
-            notes.append(f"{sum(b - a for a, b in runs)} zero periods in a series that is otherwise positive and "
-                         f"large (first {grid[a]} to {grid[b - 1]}) read as outages or missing data: "
+            notes.append(f"{sum(b - a for a, b in runs)} zero or near-zero periods (under "
+                         f"{OUTAGE_SHARE_OF_LEVEL:.0%} of the level around them) in a series that is otherwise "
+                         f"positive and large (first {grid[a]} to {grid[b - 1]}) read as outages or missing data: "
                          "interpolated for fitting")
             for a, b in runs:
                 values[a:b] = np.nan
