@@ -11,7 +11,8 @@ and MSTL run in the same process on the same training data:
 - ``cov80`` / ``cov95``: share of actuals inside the intervals, overall and in the last quarter
   of the horizon (``q4``);
 - ``total``: median over series of forecast total / actual total over the horizon;
-- ``wild``: series whose hi-95 anywhere exceeds 20x the mean of the last season of history;
+- ``wild``: series whose hi-95 somewhere exceeds 20x both the mean of the last season of history
+  and the point forecast there;
 - ``s``: wall time of the method on the set (peers: when first computed; they are cached in
   ``benchmarks/.cache/`` because they do not change while planner does).
 
@@ -345,9 +346,8 @@ def score_case(bs: BenchSet, case: Case, fc: pd.DataFrame, method: str) -> pd.Da
         row["pinball"] = np.mean(pin) / scale
         row["msis"] = np.mean((g["hi-95"] - g["lo-95"]).to_numpy() + 40 * np.maximum(g["lo-95"].to_numpy() - y, 0)
                               + 40 * np.maximum(y - g["hi-95"].to_numpy(), 0)) / scale
-        last = x[-season:] if len(x) >= season else x
-        row["wild"] = bool(np.nanmax(g["hi-95"].to_numpy()) > 20 * max(np.mean(last), 1e-9)) if np.mean(last) > 0 \
-            else False
+        last = np.mean(x[-season:] if len(x) >= season else x)
+        row["wild"] = bool(np.any(g["hi-95"].to_numpy() > 20 * np.maximum(f, last))) if last > 0 else False
         row["finite"] = bool(np.isfinite(g[["forecast", "lo-95", "hi-95"]].to_numpy()).all())
         rows.append(row)
     return pd.DataFrame(rows)
@@ -385,7 +385,7 @@ def m4_table(scores: pd.DataFrame, bs: BenchSet, sets_train: dict) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def run(set_names: list[str] | None, methods: list[str], opts: dict, halves: list[str]) -> None:
+def run(set_names: list[str] | None, methods: list[str], opts: dict, halves: list[str], dump: str = "") -> None:
     all_scores, seconds, m4_sets = [], {}, []
     for bs in build_sets(set_names):
         for method in methods:
@@ -400,6 +400,8 @@ def run(set_names: list[str] | None, methods: list[str], opts: dict, halves: lis
             m4_sets.append(bs)
     scores = pd.concat(all_scores, ignore_index=True)
     scores["half"] = scores["unique_id"].map(half_of)
+    if dump:
+        scores.to_csv(dump, index=False)
     fmt = {"rel_mase": 3, "mase": 3, "smape": 2, "pinball": 3, "cov80": 2, "cov95": 2, "cov80_q4": 2, "cov95_q4": 2,
            "total": 3, "s": 1}
     for half in halves:
@@ -435,6 +437,7 @@ def main() -> None:
     parser.add_argument("--half", choices=["tune", "confirm", "both", "all"], default="both")
     parser.add_argument("--sets", default="", help="comma-separated set names (default: all)")
     parser.add_argument("--methods", default=",".join(("planner", *PEERS)))
+    parser.add_argument("--dump", default="", metavar="CSV", help="also write the per-series scores here")
     parser.add_argument("--planner", action="append", default=[], metavar="KEY=VALUE",
                         help="keyword argument of planner.forecast.forecast (value parsed as Python literal)")
     args = parser.parse_args()
@@ -451,7 +454,7 @@ def main() -> None:
     if "SeasonalNaive" not in methods:
         methods.insert(0, "SeasonalNaive")
     halves = {"both": ["tune", "confirm"], "tune": ["tune"], "confirm": ["confirm"], "all": ["all"]}[args.half]
-    run([s for s in args.sets.split(",") if s] or None, methods, opts, halves)
+    run([s for s in args.sets.split(",") if s] or None, methods, opts, halves, args.dump)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import pytest
 from planner.cli import main
 from planner.exceptions import InputError, PlannerWarning
 from planner.forecast import Forecaster, forecast
+from planner.forecast.metrics import conformal_quantile
 
 
 def _frame(values, freq="D", uid="s", start="2024-01-01"):
@@ -80,7 +81,9 @@ def test_hard_cases_warn_and_still_forecast():
     for expected in ("intermittent", "3 missing periods", "constant series", "outage", "too few to backtest"):
         assert expected in text
     models = r.forecast.groupby("unique_id")["model"].first()
-    assert models["flat"] == "Constant" and models["sparse"] in ("CrostonSBA", "IMAPA", "ADIDA", "SeasonalNaive")
+    from planner.forecast.candidates import intermittent_models
+
+    assert models["flat"] == "Constant" and models["sparse"] in {"Ensemble", *(m.alias for m in intermittent_models())}
     assert (r.forecast.loc[r.forecast["unique_id"] == "flat", "forecast"] == 7.0).all()
     assert r.forecast.groupby("unique_id").size().eq(7).all()
     assert (r.forecast[["forecast", "lo-95"]] >= 0).all().all()
@@ -100,9 +103,9 @@ def test_a_series_every_candidate_fails_on_falls_back_to_naive_with_a_warning(mo
 
     monkeypatch.setattr(engine, "regular_models", lambda *args: [Failing()])
     y = 100 + 10 * np.sin(np.arange(60) * 2 * np.pi / 7)
-    with pytest.warns(PlannerWarning, match="'s': every candidate model failed on its backtest; using the naive"):
+    with pytest.warns(PlannerWarning, match="'s': every candidate model failed on its backtest; using the Naive"):
         r = forecast(_frame(y), h=5, n_jobs=1)
-    assert (r.forecast["model"] == "Naive").all()
+    assert (r.forecast["model"] == "Naive (short history)").all()
     assert r.forecast["forecast"].to_numpy() == pytest.approx(np.full(5, y[-1]))
     assert r.backtest.loc[0, "windows"] == 0
 
@@ -193,3 +196,50 @@ def test_lone_zero_in_a_large_series_is_missing_data_but_small_counts_keep_their
     with warnings.catch_warnings():
         warnings.simplefilter("error", PlannerWarning)
         forecast(_frame(small, uid="small"), h=7)
+
+
+def test_a_partial_last_period_is_left_out_with_a_warning_naming_it():
+    t = np.arange(24 * 14)
+    y = 1000 * (1 + 0.5 * np.sin(2 * np.pi * t / 24))
+    y[-1] *= 0.3                                         # the export stopped 20 minutes into the hour
+    df = pd.DataFrame({"unique_id": "s", "ds": pd.date_range("2024-03-04", periods=len(t), freq="h"), "y": y})
+    last = df["ds"].iloc[-1]
+    with pytest.warns(PlannerWarning, match=f"the last period {last} .* under 50% of every comparable"):
+        r = forecast(df, h=6, n_jobs=1)
+    assert r.forecast["ds"].iloc[0] == last              # forecast from the last whole hour on
+    today = pd.Timestamp.now(tz="UTC").tz_localize(None).normalize()
+    days = pd.DataFrame({"unique_id": "d", "ds": pd.date_range(end=today, periods=60, freq="D"),
+                         "y": 100 + np.arange(60) % 7})
+    with pytest.warns(PlannerWarning, match=f"the last period {today} has not closed yet"):
+        r = forecast(days, h=3, n_jobs=1)
+    assert r.forecast["ds"].iloc[0] == today
+    whole = df.assign(y=1000 * (1 + 0.5 * np.sin(2 * np.pi * t / 24)))
+    r = forecast(whole, h=6, n_jobs=1)
+    assert r.forecast["ds"].iloc[0] == last + pd.Timedelta(hours=1)
+
+
+def test_a_series_that_varies_never_gets_a_zero_width_band():
+    """A step-like GPU count flat through every backtest window still moved before them."""
+    n = 24 * 23
+    y = np.full(n, 40.0)
+    for a in (24 * 2, 24 * 6, 24 * 9):
+        y[a:a + 30] = 48.0                                    # steps in the first half only
+    df = pd.DataFrame({"unique_id": "step", "ds": pd.date_range("2024-05-01", periods=n, freq="h"), "y": y})
+    fc = forecast(df, h=168, n_jobs=1).forecast
+    z = np.log(y)
+    lag24 = np.abs(z[24:] - z[:-24])
+    expected = 40 * (np.exp(conformal_quantile(lag24, 0.8)) - np.exp(-conformal_quantile(lag24, 0.8)))
+    assert (fc["hi-80"] - fc["lo-80"]).to_numpy() == pytest.approx(np.full(168, expected))
+    assert expected > 10                                      # 40 -> 48 steps: a band of about +-7 GPUs
+
+
+def test_a_one_day_history_gets_a_finite_band_no_wider_than_its_day():
+    """24 hours of a daily cycle forecast a month ahead: the band stays within what the day showed."""
+    t = np.arange(24)
+    y = 1e6 * (1 + 0.8 * np.sin(2 * np.pi * t / 24))              # 0.2 M to 1.8 M tokens an hour
+    df = pd.DataFrame({"unique_id": "new", "ds": pd.date_range("2025-01-06", periods=24, freq="h"), "y": y})
+    with pytest.warns(PlannerWarning, match="24 periods are too few to backtest 720 periods ahead"):
+        fc = forecast(df, h=720, n_jobs=1).forecast
+    assert np.isfinite(fc[["forecast", "lo-95", "hi-95"]].to_numpy()).all()
+    assert fc["hi-95"].max() <= y[-1] * y.max() / y.min() + 1e-6  # the last value times the day's widest ratio
+    assert (fc["hi-95"] > fc["lo-95"]).all()

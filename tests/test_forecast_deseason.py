@@ -69,12 +69,13 @@ def test_every_candidate_backtests_on_a_seasonal_and_a_flat_series():
     """A candidate without a working ``fit``/``forward`` would drop out of every series unseen."""
     from planner.forecast.backtest import fit_forward
     from planner.forecast.candidates import regular_models
+    from planner.forecast.windows import window_plan
 
     rng = np.random.default_rng(0)
     t = np.arange(24 * 20)
     y = 50 * np.exp(0.002 * t + 0.3 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 0.05, len(t)))
     for transform, z in (("log", np.log(y)), ("none", y)):
         models = regular_models((24,), 24, transform)
-        assert set(fit_forward(z, models, 24, 3)) == {m.alias for m in models}
+        assert set(fit_forward(z, models, window_plan(len(z), 24, 3, 48))) == {m.alias for m in models}
     flat = regular_models((), 7, "log")
-    assert set(fit_forward(np.log(y[:200]), flat, 14, 3)) == {m.alias for m in flat}
+    assert set(fit_forward(np.log(y[:200]), flat, window_plan(200, 14, 3, 14))) == {m.alias for m in flat}

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from planner.catalog import catalog_origin
 from planner.cli import main
 from planner.exceptions import InputError
 from planner.report import notebook_parameters, render_report, tables
@@ -182,7 +183,7 @@ def test_spend_rates_use_the_data_cost_then_the_catalog_and_never_a_default():
     # gpt-4o from the packaged LiteLLM catalog, with the entry's own source and the catalog version
     gpt = rates.loc["gpt-4o/output_tokens"]
     assert gpt["usd_per_unit"] == pytest.approx(10e-6) and gpt["basis"] == "price catalog"
-    assert "price catalog entry 'gpt-4o' (planner's packaged catalog 2026.11" in gpt["detail"]
+    assert f"price catalog entry 'gpt-4o' ({catalog_origin('litellm_model_prices.json')}" in gpt["detail"]
     assert "https://developers.openai.com/api/docs/pricing" in gpt["detail"]
     # a model no catalog knows has no USD figure, and says why
     other = rates.loc["in-house-7b/output_tokens"]
@@ -271,7 +272,7 @@ def test_capacity_prices_come_from_the_gpu_catalog_or_the_user_and_scale_with_th
 
     cat = capacity_prices("node_hours", gpu_type="A100-80GB", cloud="aws", gpus_per_unit=8)
     assert cat.on_demand_usd_per_gpu_hour == pytest.approx(4.1171) and cat.reserved_usd_per_gpu_hour == pytest.approx(2.6761)
-    assert any("GPU catalog entry A100-80GB on aws (p4de.24xlarge): planner's packaged catalog 2026.11" in s
+    assert any(f"GPU catalog entry A100-80GB on aws (p4de.24xlarge): {catalog_origin('gpu_offerings.csv')}" in s
                for s in cat.sources)
     hourly, daily = cat.per_unit_period("h"), cat.per_unit_period("D")
     assert daily["on_demand"] == pytest.approx(24 * hourly["on_demand"]) == pytest.approx(24 * 8 * 4.1171)
@@ -342,9 +343,11 @@ def test_hourly_and_daily_history_of_the_same_usage_cost_the_same(tmp_path, freq
         "history_file": str(_gpu_history(tmp_path, freq)), "metric": "gpu_hours", "freq": freq, "by": "[product]",
         "horizon_days": "30", "on_demand_usd_per_gpu_hour": "4", "reserved_usd_per_gpu_hour": "2"}, tmp_path, date="d")
     text = _html_text(report.html.read_text())
-    # 10 GPUs x 720 h: all on-demand 10 x 4 x 720 = 28,800 USD; all reserved 14,400 USD (either period)
-    assert "28,800" in text and "Recommended: planner (scenario-based) , 10.0 GPUs reserved" in text
-    assert "at expected cost USD 14,400 over 30 days" in text
+    # 10 GPUs x 720 h: all on-demand 10 x 4 x 720 = 28,800 USD; all reserved 14,400 USD (either period),
+    # a 1-year term of 10 GPUs at 2 USD/GPU-h commits 10 x 2 x 8,760 = 175,200 USD
+    assert "USD 28,800" in text
+    assert ("Buy 1-year reservations for 10 GPUs from 2025-03-02: expected USD 14,400 over 30 days, 50 % less than "
+            "all on-demand. The reservations commit USD 175,200 over their 1-year term") in text
     assert "your option on_demand_usd_per_gpu_hour" in text
 
 
@@ -362,8 +365,8 @@ def test_monthly_job_prices_gpus_from_the_catalog_entry_it_names(tmp_path, capsy
                  "--freq", "D", "--horizon", "7", "--prices", str(prices), "--output-dir", str(tmp_path / "r")])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert ("price: commitment_comparison: GPU catalog entry A100-80GB on aws (p4de.24xlarge): planner's packaged "
-            "catalog 2026.11") in out
+    assert ("price: commitment_comparison: GPU catalog entry A100-80GB on aws (p4de.24xlarge): "
+            f"{catalog_origin('gpu_offerings.csv')}") in out
     assert "price: A100-80GB/gpu_hours: no USD figure" in out  # GPU-hours of the forecast have no token price
     html = _html_text((tmp_path / "r" / "2025-03" / "commitment_comparison.html").read_text())
     assert "on-demand USD 4.117 per GPU-hour: the catalog entry A100-80GB on aws (p4de.24xlarge)" in html
@@ -382,7 +385,7 @@ def test_readme_relative_store_and_the_mixed_demo_store(mixed_store, tmp_path, m
                  "-p", "history_periods", "72", "--output-dir", "reports", "--date", "d"])
     assert code == 0, capsys.readouterr().err
     text = _html_text((tmp_path / "reports" / "d" / "monthly_forecast.html").read_text())
-    assert "series azure_trace (no model)/requests ends 2023-11-16 19:00, 14 months before the rest" in text
+    assert "Series azure_trace (no model)/requests ends 2023-11-16 19:00, 14 months before the rest" in text
     assert "left out of the forecast" in text
     assert not re.search(r"(^|[\s'(])/requests", text)  # no series named '/requests'
     assert "2023-11-17" not in text  # nothing forecast from the 2023 trace
@@ -467,7 +470,8 @@ def test_notebook_opened_with_its_defaults_runs_from_another_folder(priced_store
     nb = pm.execute_notebook(str(copied), str(tmp_path / "run.ipynb"), kernel_name="python3",
                              cwd=str(tmp_path / "elsewhere"), progress_bar=False,
                              parameters={"horizon": 6, "history_periods": 72})
-    text = "\n".join(str(o.get("data", {}).get("text/markdown", "")) for c in nb.cells for o in c.get("outputs", []))
+    text = "\n".join(str(o.get("data", {}).get(kind, "")) for c in nb.cells for o in c.get("outputs", [])
+                     for kind in ("text/markdown", "text/html"))
     assert "(the default store)" in text and "price catalog entry 'gpt-4o'" in text
 
 

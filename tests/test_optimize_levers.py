@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from planner import catalog
 from planner.cli import main
-from planner.exceptions import InputError
+from planner.exceptions import InputError, PlannerWarning
 from planner.optimize import PlanProblem, Pool, Route, Workload, lp, plan
 from planner.optimize.aggregate import aggregate
 from planner.optimize.problem import load_problem
@@ -156,6 +157,57 @@ def test_min_accuracy_is_honoured_with_the_closed_form_mix(tmp_path):
     assert held.summary["accuracy"] == {"qa": pytest.approx(0.8)}
 
 
+def test_accuracy_recovery_scales_a_selfhosted_routes_accuracy_in_the_closed_form_mix():
+    """A cheap self-hosted route declared 0.8 right (the unquantized model) at a published recovery
+    of 0.75 counts as 0.6; against an API route 0.9 right, a 0.8 floor then needs
+    (0.8 - 0.6) / (0.9 - 0.6) = 2/3 of the calls on the API. At recovery 1 the self-hosted route
+    meets the floor alone; with none published it counts as declared, and the plan warns."""
+    ds = pd.date_range("2026-01-05", periods=48, freq="h")
+    req = np.random.default_rng(2).uniform(100, 200, 48)
+    demand = pd.DataFrame({"workload": "qa", "route": "", "period": ds, "scenario": 0, "input_tokens": req * 500,
+                           "cached_input_tokens": 0.0, "output_tokens": req * 100, "requests": req, "accuracy": np.nan})
+    api = Route("api:good", "api", usd_per_input_token=2e-6, usd_per_output_token=8e-6, accuracy=0.9)
+
+    def run(recovery):
+        hosted = Route("selfhost:m/fp8/vllm@H100", "selfhost", pool="H100", output_tokens_per_gpu_hour=1e7,
+                       accuracy=0.8, accuracy_recovery=recovery)
+        wl = Workload("qa", (api, hosted), min_accuracy=0.8)
+        result = plan(PlanProblem([Pool("H100", 7.0, {})], [wl], demand, charge_full_term=False), slices=None)
+        return result, result.routes.groupby("route")["requests"].sum() / result.routes["requests"].sum()
+
+    scaled, shares = run(0.75)
+    assert shares["api:good"] == pytest.approx(2 / 3, abs=1e-9)
+    assert scaled.routes.groupby("route")["accuracy"].first()["selfhost:m/fp8/vllm@H100"] == pytest.approx(0.6)
+    assert scaled.summary["accuracy"]["qa"] == pytest.approx(0.8)
+    unscaled, shares = run(1.0)
+    assert shares["api:good"] == pytest.approx(0.0, abs=1e-9)
+    assert unscaled.summary["accuracy"]["qa"] == pytest.approx(0.8)
+    with pytest.warns(PlannerWarning, match=r"min_accuracy counts selfhost:m/fp8/vllm@H100 at the declared accuracy"):
+        _, shares = run(float("nan"))
+    assert shares["api:good"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_min_accuracy_recovery_drops_routes_below_it(tmp_path, samples):
+    """``min_accuracy_recovery`` keeps the routes whose published recovery is not below it; a floor
+    no route meets is refused with its key path."""
+    config = yaml.safe_load(_config(tmp_path, samples).read_text())
+    config["workloads"][0]["routes"][2].update({"selfhost": "llama-3.1-8b", "engine": "tensorrt-llm", "precision": "fp8"})
+    config["workloads"][0]["min_accuracy_recovery"] = 0.99
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump(config))
+    problem, _ = load_problem(path)
+    names = [r.name for r in problem.workloads[0].routes]
+    assert names[-1] == "selfhost:llama-3.1-8b/fp8/tensorrt-llm@H100@aws" and len(names) == 3  # 0.9953 >= 0.99
+    config["workloads"][0]["min_accuracy_recovery"] = 0.999
+    path.write_text(yaml.safe_dump(config))
+    problem, _ = load_problem(path)
+    assert [r.kind for r in problem.workloads[0].routes] == ["api", "api"]  # the API routes' recovery is 1
+    config["workloads"][0]["routes"] = config["workloads"][0]["routes"][2:]
+    path.write_text(yaml.safe_dump(config))
+    with pytest.raises(InputError, match=r"workloads\[0\]\.min_accuracy_recovery: 0\.999 leaves no route"):
+        load_problem(path)
+
+
 def test_threshold_router_streams_carry_their_replayed_accuracy(tmp_path, samples):
     """Under the router each side carries its own replayed accuracy; together they are the router's."""
     result = plan(_config(tmp_path, samples, {"routing": "router"}))
@@ -167,8 +219,13 @@ def test_threshold_router_streams_carry_their_replayed_accuracy(tmp_path, sample
     acc = result.routes.groupby(["demand_route", "route"])["accuracy"].first()
     assert acc[("gpt-4o", "api:gpt-4o")] == pytest.approx(strong)
     assert acc[("gpt-4o-mini", "api:gpt-4o-mini")] == pytest.approx(weak)
-    assert acc[("gpt-4o-mini", "selfhost:llama-8b@H100@aws")] == pytest.approx(0.694)  # declared on the route
-    assert ("gpt-4o", "selfhost:llama-8b@H100@aws") not in acc.index  # it serves only the weak side
+    hosted = next(r for r in result.routes["route"].unique() if r.startswith("selfhost:"))
+    assert hosted.startswith("selfhost:llama-3.1-8b/fp8/") and hosted.endswith("@H100@aws")
+    # declared on the route (the unquantized model's), times FP8's published recovery
+    recovery = catalog.precision_recovery("llama-3.1-8b", "fp8").recovery
+    assert 0.99 < recovery < 1
+    assert acc[("gpt-4o-mini", hosted)] == pytest.approx(0.694 * recovery)
+    assert ("gpt-4o", hosted) not in acc.index  # it serves only the weak side
     router_acc, _, _, _ = threshold_quality(str(samples / "routellm_correctness.csv"), "mmlu", 0.3)
     assert 0.3 * strong + 0.7 * weak == pytest.approx(router_acc, abs=2e-4)
 

@@ -10,7 +10,8 @@ import pandas as pd
 from planner.catalog._files import read_csv, resolve
 from planner.exceptions import CatalogError
 
-__all__ = ["GPU_COLUMNS", "DEFAULT_RESERVED_DISCOUNT", "load_gpus", "gpu_offer", "import_skypilot"]
+__all__ = ["GPU_COLUMNS", "DEFAULT_RESERVED_DISCOUNT", "RESERVED_DISCOUNT", "load_gpus", "gpu_offer", "import_skypilot",
+           "normalise_gpu", "reserved_discount"]
 
 #: Columns of the GPU offerings table.
 GPU_COLUMNS = [
@@ -25,7 +26,27 @@ _NUMERIC = GPU_COLUMNS[4:13]
 #: of 66 % / 72 %). Spot assumptions for imported offerings: half the wanted capacity obtainable,
 #: 20 % of spot GPU-hours lost to interruptions.
 DEFAULT_RESERVED_DISCOUNT = {"1y": 0.35, "3y": 0.55}
+#: Reserved / committed-use discounts by cloud, with where each comes from. gcp: Google Cloud's own 1-year and
+#: 3-year committed-use prices of a2-highgpu-1g against its on-demand price (Cloud Billing Catalog API via
+#: Cyclenerd/google-cloud-pricing-cost-calculator, 2026-02-12): 1 - 1743.06/2766.80 and 1 - 968.40/2766.80 per
+#: month. azure, lambda: no per-SKU reservation price was read, so the defaults (Azure states reservations save up
+#: to 72 %).
+RESERVED_DISCOUNT = {
+    "aws": {"1y": 0.35, "3y": 0.55, "source": "planner default: typical H100 1-year reservations 20-50 % off; AWS Savings "
+            "Plans up to 66 % (Compute) / 72 % (EC2 Instance)"},
+    "gcp": {"1y": 0.37, "3y": 0.65, "source": "Google Cloud committed-use prices of a2-highgpu-1g (Cloud Billing Catalog "
+            "API via Cyclenerd/google-cloud-pricing-cost-calculator, 2026-02-12)"},
+    "azure": {"1y": 0.35, "3y": 0.55, "source": "planner default (no per-SKU Azure reservation price read; Azure states "
+              "reservations save up to 72 %)"},
+    "lambda": {"1y": 0.35, "3y": 0.55, "source": "planner default (no Lambda reservation price read)"},
+}
 _SPOT_AVAILABILITY, _SPOT_INTERRUPTION = 0.5, 0.2
+
+
+def reserved_discount(cloud: str) -> dict:
+    """``{"1y": share, "3y": share, "source": text}`` for a cloud (the defaults for an unknown one) [-]."""
+    return RESERVED_DISCOUNT.get(str(cloud).strip().lower(),
+                                 {**DEFAULT_RESERVED_DISCOUNT, "source": "planner default discounts (35 % / 55 %)"})
 
 #: SkyPilot/cloud accelerator names -> planner GPU type names (the ones planner.usage emits).
 _GPU_ALIASES = {"a100": "A100-40GB", "a100-40gb": "A100-40GB", "a100-80gb": "A100-80GB",
@@ -37,6 +58,11 @@ _GPU_ALIASES = {"a100": "A100-40GB", "a100-40gb": "A100-40GB", "a100-80gb": "A10
 def _normalise(names: pd.Series) -> pd.Series:
     """Map accelerator names to planner GPU types (``A100`` -> ``A100-40GB``, ...); others kept."""
     return names.map(lambda n: _GPU_ALIASES.get(str(n).strip().lower(), n) if pd.notna(n) else n)
+
+
+def normalise_gpu(name: str) -> str:
+    """planner's GPU type for an accelerator name (``A100`` -> ``A100-40GB``, ``h100-sxm`` -> ``H100``)."""
+    return _normalise(pd.Series([name])).iloc[0]
 
 
 def load_gpus(path: str | Path | None = None) -> pd.DataFrame:
@@ -65,7 +91,7 @@ def _gpus(path: Path) -> pd.DataFrame:
             frame[col] = float("nan")
     for kind in ("1y", "3y"):
         price, disc = f"reserved_{kind}_usd_per_gpu_hour", f"reserved_{kind}_discount"
-        frame[disc] = frame[disc].fillna(DEFAULT_RESERVED_DISCOUNT[kind])
+        frame[disc] = frame[disc].fillna(frame["cloud"].map(lambda c, k=kind: reserved_discount(c)[k]))
         frame[price] = frame[price].fillna(frame["on_demand_usd_per_gpu_hour"] * (1 - frame[disc]))
     return frame[GPU_COLUMNS].reset_index(drop=True)
 
@@ -96,9 +122,12 @@ def import_skypilot(vms_csv: str | Path, cloud: str) -> pd.DataFrame:
 
     Each GPU instance type becomes one row with the median on-demand and spot price across the
     regions listed, divided by the GPUs per instance; CPU-only rows and instance types with no
-    on-demand price are left out and counted in ``attrs["rows_skipped"]`` of the result. Reserved prices
-    use :data:`DEFAULT_RESERVED_DISCOUNT` and spot rows the default availability (0.5) and
-    interruption (0.2) assumptions; the ``source`` column says so.
+    on-demand price are left out and counted in ``attrs["rows_skipped"]`` of the result. GCP's
+    catalog lists attachable GPUs as rows without an instance type: they become ``(attachable)`` rows
+    whose price is the GPU's alone (the host VM is billed apart), as their ``source`` says. An
+    H100 on an instance type naming PCIe becomes ``H100-PCIe``. Reserved prices use the cloud's
+    :data:`RESERVED_DISCOUNT` and spot rows the default availability (0.5) and interruption (0.2)
+    assumptions; the ``source`` column says so.
 
     Parameters
     ----------
@@ -118,14 +147,19 @@ def import_skypilot(vms_csv: str | Path, cloud: str) -> pd.DataFrame:
                      ["AcceleratorCount", "Price", "SpotPrice"], label="SkyPilot")
     is_gpu = frame["AcceleratorName"].notna() & (frame["AcceleratorCount"] > 0)
     gpu = frame[is_gpu].copy()
+    attachable = gpu["InstanceType"].isna()
+    gpu.loc[attachable, "InstanceType"] = "(attachable " + gpu.loc[attachable, "AcceleratorName"].astype(str) + " x" + \
+        gpu.loc[attachable, "AcceleratorCount"].astype(int).astype(str) + ")"
     if gpu.empty:
         raise CatalogError(f"{path}: no GPU rows (AcceleratorName and AcceleratorCount are empty everywhere)")
     if gpu["Price"].isna().all():
         raise CatalogError(f"{path}: column 'Price' is empty for every GPU row")
     grouped = gpu.groupby(["InstanceType", "AcceleratorName", "AcceleratorCount"], as_index=False).agg(
         price=("Price", "median"), spot=("SpotPrice", "median"), regions=("Region", "nunique"))
+    gpu_type = _normalise(grouped["AcceleratorName"])
+    pcie = (gpu_type == "H100") & grouped["InstanceType"].str.contains("pcie", case=False)
     out = pd.DataFrame({
-        "gpu_type": _normalise(grouped["AcceleratorName"]),
+        "gpu_type": gpu_type.where(~pcie, "H100-PCIe"),
         "cloud": cloud,
         "region": "median",
         "instance_type": grouped["InstanceType"],
@@ -136,12 +170,15 @@ def import_skypilot(vms_csv: str | Path, cloud: str) -> pd.DataFrame:
     has_spot = out["spot_usd_per_gpu_hour"].notna()
     out["spot_availability"] = has_spot.map({True: _SPOT_AVAILABILITY, False: float("nan")})
     out["spot_interruption_rate"] = has_spot.map({True: _SPOT_INTERRUPTION, False: float("nan")})
+    discount = reserved_discount(cloud)
     for kind in ("1y", "3y"):
-        out[f"reserved_{kind}_discount"] = DEFAULT_RESERVED_DISCOUNT[kind]
-        out[f"reserved_{kind}_usd_per_gpu_hour"] = out["on_demand_usd_per_gpu_hour"] * (1 - DEFAULT_RESERVED_DISCOUNT[kind])
+        out[f"reserved_{kind}_discount"] = discount[kind]
+        out[f"reserved_{kind}_usd_per_gpu_hour"] = out["on_demand_usd_per_gpu_hour"] * (1 - discount[kind])
     out["source"] = [
-        f"SkyPilot catalog v8 import of {path.name} ({n} regions); reserved = default discounts, spot = default assumptions"
-        for n in grouped["regions"]
+        f"SkyPilot catalog v8 import of {path.name} ({n} regions)"
+        + ("; GPU price only, the host VM is billed apart" if inst.startswith("(attachable") else "")
+        + f"; reserved = {discount['1y']:.0%} / {discount['3y']:.0%} off ({discount['source']}), spot = default assumptions"
+        for n, inst in zip(grouped["regions"], grouped["InstanceType"], strict=True)
     ]
     unpriced = out["on_demand_usd_per_gpu_hour"].isna()
     out = out[~unpriced][GPU_COLUMNS].sort_values(["gpu_type", "instance_type"]).reset_index(drop=True)

@@ -20,8 +20,13 @@ _TABLES = {
                                      "batch_input_usd_per_token", "batch_output_usd_per_token", "min_cacheable_tokens"]),
     "gpus": (catalog.load_gpus, ["gpu_type", "cloud", "instance_type", "gpus_per_instance", "on_demand_usd_per_gpu_hour",
                                  "spot_usd_per_gpu_hour", "reserved_1y_usd_per_gpu_hour", "reserved_3y_usd_per_gpu_hour"]),
-    "throughput": (catalog.load_throughput, ["model_class", "gpu_type", "precision", "gpus_per_replica",
-                                             "input_tokens", "output_tokens", "output_tokens_per_s", "derived"]),
+    "throughput": (catalog.load_throughput, ["engine", "model", "precision", "gpu_type", "gpus_per_replica", "input_tokens",
+                                             "output_tokens", "concurrency", "output_tokens_per_s", "derived", "source_date"]),
+    "models": (catalog.load_models, ["model", "hf_id", "architecture", "params", "active_params", "layers", "kv_heads",
+                                     "head_dim", "vocab"]),
+    "quality": (catalog.load_quality, ["model", "precision", "checkpoint", "metric", "baseline_score", "quantized_score",
+                                       "recovery", "source_date"]),
+    "gpu-specs": (catalog.load_gpu_specs, ["gpu_type", "architecture", "memory_gb", "memory_bandwidth_gb_s"]),
     "cache-rules": (catalog.load_cache_rules, ["family", "providers", "model_pattern", "min_cacheable_tokens",
                                                "write_multiplier", "write_multiplier_1h", "read_multiplier", "ttl_s"]),
 }
@@ -29,11 +34,12 @@ _TABLES = {
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``catalog`` subcommand with ``show`` and ``import``."""
-    p = subparsers.add_parser("catalog", help="show or refresh the price, GPU and throughput catalogs")
+    p = subparsers.add_parser("catalog", help="show or refresh the price, GPU, throughput, model and quality catalogs")
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     s = sub.add_parser("show", help="print a catalog")
     s.add_argument("table", choices=list(_TABLES))
-    s.add_argument("--filter", help="keep rows whose text contains this (case-insensitive)")
+    s.add_argument("--filter", help="keep rows whose text contains this (case-insensitive; comma-separated terms must all match, "
+                                    "e.g. vllm,A100)")
     s.add_argument("--all-columns", action="store_true", help="print every column, sources included")
     s.add_argument("--format", choices=["table", "csv"], default="table")
     s.set_defaults(handler=_show)
@@ -50,7 +56,10 @@ def _show(args: argparse.Namespace) -> int:
     table = load()
     if args.filter:
         text = table.astype(str).agg(" ".join, axis=1).str.lower()
-        table = table[text.str.contains(args.filter.lower(), regex=False)]
+        keep = pd.Series(True, index=table.index)
+        for term in (t.strip().lower() for t in args.filter.split(",") if t.strip()):
+            keep &= text.str.contains(term, regex=False)
+        table = table[keep]
         if table.empty:
             raise InputError(f"no {args.table} row matches {args.filter!r}")
     if not (args.all_columns or args.format == "csv"):

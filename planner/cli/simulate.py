@@ -61,9 +61,33 @@ def _run(args: argparse.Namespace) -> int:
             columns=["workload", "lever", "cost_with_usd", "cost_without_usd", "saving_usd", "scenario"])
         tornado.to_csv(tmp / "sensitivity.csv", index=False)
         (tmp / "summary.md").write_text(_markdown(summary, args))
+        hosted = _selfhost_table(result)
+        if len(hosted):
+            hosted.to_csv(tmp / "selfhost_routes.csv", index=False)
     print_table(summary.reset_index())
+    if len(hosted):
+        print("\nself-hosted routes (engine, precision and replica throughput from the throughput catalog; "
+              "sources in selfhost_routes.csv):")
+        print_table(hosted.drop(columns=["throughput_source", "quality_source"]))
     print(f"wrote {out}/ ({len(scenarios)} scenarios x {args.draws} draws)")
     return 0
+
+
+def _selfhost_table(result):
+    """Each self-hosted route's configuration with its cost per million output tokens [USD]."""
+    table = result.selfhost
+    if table.empty:
+        return table
+    costs, tokens = [], []
+    for r in table.itertuples():
+        res = next(x for x in result.results if x.name == r.scenario)
+        costs.append(res.monthly.query("workload == @r.workload and route == @r.route")["mean"].sum())
+        tokens.append(res.tokens.query("workload == @r.workload and route == @r.route")["output_tokens"].sum())
+    table = table.assign(cost_mean_usd=costs, usd_per_million_output_tokens=[c / t * 1e6 if t else float("nan")
+                                                                             for c, t in zip(costs, tokens, strict=True)])
+    first = ["scenario", "workload", "engine", "precision", "gpu_type", "gpus_per_replica", "load",
+             "output_tokens_per_s_per_replica", "derived", "accuracy_recovery", "cost_mean_usd", "usd_per_million_output_tokens"]
+    return table[first + [c for c in table.columns if c not in first]]
 
 
 def _markdown(summary, args) -> str:

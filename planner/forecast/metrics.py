@@ -71,12 +71,16 @@ def interval_score(y: np.ndarray, lo: np.ndarray, hi: np.ndarray, level: float, 
 def conformal_quantile(scores: np.ndarray, level: float) -> float:
     """Split-conformal quantile of non-conformity scores at ``level`` in (0, 1).
 
-    Uses the finite-sample rank ceil((n + 1) level) / n, so coverage on exchangeable new points is
-    at least ``level``.
+    The empirical quantile at the finite-sample rank ``(n + 1) level / n`` (capped at 1),
+    interpolated linearly between order statistics; with exchangeable scores a new one falls at
+    or below it with probability about ``level``. Interpolating rather than taking the next order
+    statistic up keeps a handful of scores from turning an 80 % interval into a 90 % one (on the
+    benchmark suite's tuning half it moved 80 % coverage from 0.85-0.90 to 0.80-0.83 with 95 %
+    unchanged).
     """
     scores = np.asarray(scores, float)
     scores = scores[np.isfinite(scores)]
     if len(scores) == 0:
         return 1.0
-    rank = min(1.0, np.ceil((len(scores) + 1) * level) / len(scores))
-    return float(np.quantile(scores, rank, method="higher"))
+    rank = min(1.0, (len(scores) + 1) * level / len(scores))
+    return float(np.quantile(scores, rank, method="linear"))

@@ -4,7 +4,9 @@ Checks the Nixtla contract (``unique_id, ds, y``), infers one frequency, puts ev
 regular grid, and classifies each series: transform (log for positive series, so multiplicative
 growth and seasonality become additive), seasonal periods (from the frequency, kept only where
 the history holds two full periods and the data shows the cycle), intermittent, constant or
-short. Gaps and outages are filled by interpolation with a warning naming them.
+short. Gaps and outages are filled by interpolation with a warning naming them; a last period that
+has not closed yet, or that is far below every comparable earlier period (an export taken before
+the period ended), is left out with a warning naming it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,13 @@ MIN_SEASONAL_ACF = 0.1
 #: Poisson mean of 10). Otherwise zeros are taken as real.
 MAX_OUTAGE_SHARE = 0.1
 MIN_OUTAGE_LEVEL = 10.0
+#: In such a series a value under this share of the median around it (two natural seasons) is an
+#: outage too: a fall to a hundredth of the level for an hour is a logging hole, not demand, and
+#: in log space it would widen every interval of the series a hundredfold.
+OUTAGE_SHARE_OF_LEVEL = 0.01
+#: A last period below this share of every comparable earlier one is read as partial (exported
+#: before it closed) and left out.
+PARTIAL_SHARE = 0.5
 
 
 @dataclass
@@ -213,8 +222,10 @@ def prepare(
         except ValueError:
             check_freq(freq, f"{what}: freq")
     parts, info = [], {}
+    now = pd.Timestamp.now(tz="UTC").tz_localize(None)
     for uid, g in frame.groupby("unique_id", sort=True):
         series, notes = _regularize(g, freq, what)
+        series = _drop_partial(series, freq, now, notes)
         parts.append(series)
         info[uid] = _describe(uid, series["y"].to_numpy(), freq, notes)
     for i in info.values():
@@ -242,17 +253,52 @@ def _regularize(g: pd.DataFrame, freq: str, what: str) -> tuple[pd.DataFrame, li
     values = y.to_numpy(dtype=float, copy=True)
     known = values[np.isfinite(values)]
     if len(known) and (known > 0).mean() >= 1 - MAX_OUTAGE_SHARE and np.median(known[known > 0]) >= MIN_OUTAGE_LEVEL:
-        runs = _runs(values == 0)
-        if runs:
+        natural = season_candidates(freq)
+        window = max(7, 2 * (natural[0] if natural else 1))
+        level = pd.Series(np.where(values > 0, values, np.nan)).rolling(window, center=True, min_periods=1).median()
+        hole = (values == 0) | (values < OUTAGE_SHARE_OF_LEVEL * level.to_numpy())
+        runs = _runs(hole)
+        if runs and hole.mean() <= MAX_OUTAGE_SHARE:
             a, b = runs[0]
-            notes.append(f"{sum(b - a for a, b in runs)} zero periods in a series that is otherwise positive and "
-                         f"large (first {grid[a]} to {grid[b - 1]}) read as outages or missing data: "
+            notes.append(f"{sum(b - a for a, b in runs)} zero or near-zero periods (under "
+                         f"{OUTAGE_SHARE_OF_LEVEL:.0%} of the level around them) in a series that is otherwise "
+                         f"positive and large (first {grid[a]} to {grid[b - 1]}) read as outages or missing data: "
                          "interpolated for fitting")
             for a, b in runs:
                 values[a:b] = np.nan
     if np.isnan(values).any():
         values = pd.Series(values, index=grid).interpolate(limit_direction="both").to_numpy()
     return pd.DataFrame({"unique_id": uid, "ds": grid, "y": values}), notes
+
+
+def _drop_partial(series: pd.DataFrame, freq: str, now: pd.Timestamp, notes: list[str]) -> pd.DataFrame:
+    """Leave out a last period that has not closed yet, or one far below every comparable period.
+
+    A period whose start is past and whose end is still ahead of ``now`` (UTC) is running: its
+    value is a part of the period's. A last value under :data:`PARTIAL_SHARE` of every one of
+    the same phase in the previous (up to four) natural seasons -- or, without two of them, of
+    each of the previous four periods -- reads as an export taken before the period closed.
+    Either way the period is dropped, with a note naming it; short or non-positive series are
+    left as they are.
+    """
+    if len(series) < 5:
+        return series
+    y = series["y"].to_numpy(dtype=float)
+    last = series["ds"].iloc[-1]
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if last <= now < last + offset:
+        notes.append(f"the last period {last} has not closed yet (it ends {last + offset}): left out as partial")
+        return series.iloc[:-1]
+    natural = season_candidates(freq)
+    s = natural[0] if natural else 1
+    same_phase = y[-1 - s * np.arange(1, 5)[s * np.arange(1, 5) < len(y)]]
+    comparable = same_phase if len(same_phase) >= 2 else y[-5:-1]
+    if y[-1] >= 0 and (comparable > 0).all() and y[-1] < PARTIAL_SHARE * comparable.min():
+        notes.append(f"the last period {last} ({y[-1]:,.4g}) is under {PARTIAL_SHARE:.0%} of every comparable "
+                     f"earlier period (lowest {comparable.min():,.4g}): read as a period exported before it closed "
+                     "and left out")
+        return series.iloc[:-1]
+    return series
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:

@@ -25,7 +25,7 @@ Example (``plans/servegen.yaml`` and ``plans/servegen_levers.yaml`` are complete
         routes:
           - {api: gpt-4o, tier: frontier}
           - {api: gpt-4o-mini}
-          - {selfhost: llama-8b, gpu_type: H100, serves: [gpt-4o-mini], accuracy: 0.66}
+          - {selfhost: llama-8b, gpu_type: H100, engine: vllm, precision: fp8, serves: [gpt-4o-mini], accuracy: 0.66}
           - {provisioned: gpt-4o-ptu, tier: frontier}
     provisioned:
       - {name: gpt-4o-ptu, model: gpt-4o, offer: azure-global, term: 1m}   # priced from the catalog
@@ -93,10 +93,10 @@ SCHEMA: dict = {
         "name": str, "demand": _DEMAND,
         "tokens_per_request": {"input": _NUM, "cached_input": _NUM, "output": _NUM},
         "min_share": {"*": _NUM}, "unserved_usd_per_million_tokens": _NUM, "must_serve": bool,
-        "min_accuracy": _NUM, "levers": dict, "scenario": str,
+        "min_accuracy": _NUM, "min_accuracy_recovery": _NUM, "levers": dict, "scenario": str,
         "routes": [{
-            "api": str, "batch": bool, "tier": str, "selfhost": str, "gpu_type": str, "cloud": str,
-            "precision": str, "slo_derate": _NUM, "utilization": _NUM, "provisioned": str,
+            "api": str, "batch": bool, "tier": str, "selfhost": str, "gpu_type": str, "cloud": str, "engine": str,
+            "gpus_per_replica": int, "precision": str, "slo_derate": _NUM, "utilization": _NUM, "provisioned": str,
             "input_tokens": _NUM, "output_tokens": _NUM, "output_tokens_per_gpu_hour": _NUM, "max_share": _NUM,
             "accuracy": _NUM, "serves": list,
         }],
@@ -201,6 +201,8 @@ def load_problem(config: str | Path | Mapping, overrides: Mapping | None = None,
         means = _mean_lengths(levers, spec["tokens_per_request"])
         routes = tuple(_route(r, f"{file}: {at}.routes[{j}]", by_type, means, provisioned, levers)
                        for j, r in enumerate(spec["routes"]))
+        if "min_accuracy_recovery" in spec:
+            routes = _recovery_floor(routes, float(spec["min_accuracy_recovery"]), f"{file}: {at}")
         if "prompt_cache" in levers:
             _warn_uncached(routes, levers, f"{file}: {at}")
         if "batch_share" in levers and not any(r.name.endswith("(batch)") for r in routes):
@@ -503,12 +505,17 @@ def _after_horizon(data: dict, file: str) -> tuple[bool, str, float]:
 
 
 def _route(spec: dict, at: str, pools: dict, tokens: dict, provisioned: list[ProvisionedThroughput],
-           levers: dict) -> Route:
+           levers: dict | None = None) -> Route:
     """One route of a workload; ``at`` is ``FILE: workloads[i].routes[j]``, named in every error
     (catalog look-ups included), before any demand is forecast. ``tokens`` are the mean tokens per
-    call after the levers; ``levers`` set the cached-input price (``prompt_cache``) and the batch
-    routes' share (``batch_share``)."""
+    call after the levers [tokens] (``input`` without the cached part, ``cached_input``, ``output``);
+    ``levers`` set the cached-input price (``prompt_cache``) and the batch routes' share
+    (``batch_share``). A self-hosted route is named ``selfhost:<model>/<precision>/<engine>@<pool>``
+    from the throughput catalog's configuration (``engine``, ``gpus_per_replica`` pick one) and
+    carries its precision's published ``accuracy_recovery``."""
     from planner import catalog
+
+    levers = levers or {}
     from planner.catalog.throughput import DEFAULT_SLO_DERATE
 
     commitments = [c.name for c in provisioned]
@@ -575,25 +582,43 @@ def _route(spec: dict, at: str, pools: dict, tokens: dict, provisioned: list[Pro
         near = close_match(str(gpu), known, cutoff=0.6)
         raise InputError(f"{at}.gpu_type: {gpu!r} is not among the pools {known}"
                          f"{f' (did you mean {near!r}?)' if near else ''}; add a pool of that GPU type")
+    name, model, recovery = f"selfhost:{spec['selfhost']}@{pool}", spec["selfhost"], float("nan")
     if "output_tokens_per_gpu_hour" in spec:
         per_gpu_hour, gpus_per_replica = float(spec["output_tokens_per_gpu_hour"]), 1
     else:
         # with a prompt-cache lever the engine's prefix cache skips the cached prefix's prefill (no minimum)
-        prefill = tokens["input"] + (0.0 if "prompt_cache" in levers else tokens["cached_input"])
+        prefill = tokens.get("input", 0) + (0.0 if "prompt_cache" in levers else tokens.get("cached_input", 0))
         try:
             tp = catalog.throughput(spec["selfhost"], gpu, spec.get("precision", "fp8"),
                                     input_tokens=spec.get("input_tokens", prefill),
-                                    output_tokens=spec.get("output_tokens", tokens["output"]) or 1,
-                                    slo_derate=spec.get("slo_derate", DEFAULT_SLO_DERATE))
+                                    output_tokens=spec.get("output_tokens", tokens.get("output", 1)) or 1,
+                                    slo_derate=spec.get("slo_derate", DEFAULT_SLO_DERATE), engine=spec.get("engine"),
+                                    gpus_per_replica=spec.get("gpus_per_replica"))
         except InputError as exc:
             raise type(exc)(f"{at}.selfhost: {exc}") from None
         per_gpu_hour, gpus_per_replica = tp.output_tokens_per_gpu_hour, tp.gpus_per_replica
+        name, model = f"selfhost:{tp.model}/{tp.precision}/{tp.engine or 'engine?'}@{pool}", tp.model
+        found = catalog.precision_recovery(tp.model, spec.get("precision", "fp8"))
+        recovery = found.recovery if found else float("nan")
     utilization = spec.get("utilization", 0.7)
     if not 0 < utilization <= 1:
         raise InputError(f"{at}.utilization: expected a share in (0, 1], got {utilization}")
-    return Route(f"selfhost:{spec['selfhost']}@{pool}", "selfhost", pool=pool,
-                 output_tokens_per_gpu_hour=per_gpu_hour * utilization, gpus_per_replica=gpus_per_replica, max_share=cap,
-                 model=spec["selfhost"], **common)
+    return Route(name, "selfhost", pool=pool, output_tokens_per_gpu_hour=per_gpu_hour * utilization,
+                 gpus_per_replica=gpus_per_replica, max_share=cap, model=model, accuracy_recovery=recovery, **common)
+
+
+def _recovery_floor(routes: tuple[Route, ...], floor: float, at: str) -> tuple[Route, ...]:
+    """The routes a workload's ``min_accuracy_recovery`` keeps: those whose published accuracy
+    recovery is not below ``floor`` [-]; routes with none published are kept, with a warning."""
+    kept = tuple(r for r in routes if not r.accuracy_recovery < floor)
+    unknown = [r.name for r in kept if r.accuracy_recovery != r.accuracy_recovery]
+    if unknown:
+        warnings.warn(f"{at}.min_accuracy_recovery: no published accuracy recovery for {unknown}; they are kept",
+                      PlannerWarning, stacklevel=3)
+    if not kept:
+        raise InputError(f"{at}.min_accuracy_recovery: {floor:g} leaves no route; every route's published "
+                         "accuracy recovery is below it")
+    return kept
 
 
 def _cached_price(price: dict, levers: dict, input_price: float) -> float:

@@ -27,17 +27,18 @@ Every error names the file and key path (:class:`planner.exceptions.InputError`)
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from planner.exceptions import InputError
+from planner.exceptions import InputError, PlannerWarning
 from planner.usage._io import FREQ_HINT
 
 __all__ = ["Pool", "Route", "Workload", "ProvisionedThroughput", "PlanProblem", "Stream", "TermEvidence", "serves",
-           "load_problem", "TERMS", "AFTER_HORIZON", "MIN_HISTORY_SHARE", "DEMAND_COLUMNS"]
+           "route_accuracy", "load_problem", "TERMS", "AFTER_HORIZON", "MIN_HISTORY_SHARE", "DEMAND_COLUMNS"]
 
 #: Commitment terms [months] planner knows by name.
 TERMS = {"1m": 1, "6m": 6, "1y": 12, "3y": 36}
@@ -93,14 +94,20 @@ class Route:
     ``gpus_per_replica`` in MILP mode) or
     ``provisioned`` (a :class:`ProvisionedThroughput` commitment by name). ``tier`` labels the
     route for minimum-share limits; ``max_share`` caps the share of a stream it may take
-    (e.g. the part of the traffic that tolerates a batch API's delay).
+    (e.g. the part of the traffic that tolerates a batch API's delay). ``accuracy_recovery`` is
+    the published accuracy of a self-hosted route's precision relative to the unquantized model
+    (:func:`planner.catalog.precision_recovery`; 1 for API and provisioned routes and unquantized
+    precisions, NaN where none is published); a workload's ``min_accuracy_recovery`` drops the
+    routes below it.
 
     ``model`` is the model the route runs (an API model, the commitment's model, the self-hosted
     model class); ``serves`` lists the lever routes (streams) it may take besides its own model's
     (:func:`serves`); ``accuracy`` is a declared share of calls answered right [-]. A route's
     accuracy on a stream is the stream's own (replayed) accuracy where the route runs the stream's
     model, else its declared ``accuracy``, else, on the stream ``""``, the workload's declared
-    accuracy (NaN: unknown). ``cache_applies`` is False where a prompt-cache lever's prefix is
+    accuracy (NaN: unknown); all three are figures for the unquantized model, so a self-hosted
+    route's accuracy on a stream is that figure times its ``accuracy_recovery``
+    (:func:`route_accuracy`). ``cache_applies`` is False where a prompt-cache lever's prefix is
     below the route model's cacheable minimum (its cached tokens then count as input against
     provisioned throughput).
     """
@@ -120,6 +127,7 @@ class Route:
     serves: tuple[str, ...] = ()
     accuracy: float = float("nan")
     cache_applies: bool = True
+    accuracy_recovery: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -198,6 +206,22 @@ class TermEvidence:
         """One line for people, e.g. ``H100@aws 3y: history 14.7 days, the rule asks 274 days``."""
         return (f"{self.what} {self.term}: the history covers {self.history_days:,.1f} days; a {self.term} term needs "
                 f"{self.needed_days:,.0f} days")
+
+
+def route_accuracy(route: Route, base: float) -> float:
+    """A route's expected accuracy on a stream [-]: ``base`` x ``accuracy_recovery``.
+
+    ``base`` is the unquantized model's share of calls answered right on the stream (replayed,
+    or declared on the route or the workload; see :class:`Route`); ``accuracy_recovery`` is the
+    published quantized / unquantized accuracy of a self-hosted route's precision
+    (:func:`planner.catalog.precision_recovery`, 1 for API and provisioned routes). Where no
+    recovery is published (NaN) the figure is left as declared -- the simulator's rule
+    (:func:`planner.simulate.selfhost.accuracy_multiplier`) -- and
+    :meth:`PlanProblem.validate` warns when a ``min_accuracy`` relies on it. E.g. a declared 0.66
+    served in FP8 at recovery 0.9953 counts as 0.66 x 0.9953 = 0.6569.
+    """
+    recovery = route.accuracy_recovery
+    return float(base) * (float(recovery) if np.isfinite(recovery) else 1.0)
 
 
 def serves(route: Route, stream: str, model: str | None = None) -> bool:
@@ -478,13 +502,14 @@ class PlanProblem:
                     continue
                 served.append(r_i)
                 if route != "" and model == route and np.isfinite(stream_acc):
-                    accuracy.append(stream_acc)  # measured on these very calls (a replayed router)
+                    base = stream_acc  # measured on these very calls (a replayed router)
                 elif np.isfinite(r.accuracy):
-                    accuracy.append(float(r.accuracy))
+                    base = float(r.accuracy)
                 elif route == "":
-                    accuracy.append(stream_acc)  # the workload's declared accuracy (lever), or unknown
+                    base = stream_acc  # the workload's declared accuracy (lever), or unknown
                 else:
-                    accuracy.append(float("nan"))
+                    base = float("nan")
+                accuracy.append(route_accuracy(r, base))
             label = name if route == "" else f"{name} [{route}]"
             if not served:
                 raise InputError(f"{at}: workload {name}: no route serves the calls its levers send to {route!r}; add a "
@@ -496,6 +521,11 @@ class PlanProblem:
                                      f"{label!r}; route {unknown[0]} has none (declare accuracy on the route)")
                 if d.loc[(d["workload"] == name) & (d["route"] == route), "requests"].isna().any():
                     raise InputError(f"{at}: workload {name}: min_accuracy needs the demand's requests column")
+                unscaled = sorted({wl.routes[r_i].name for r_i in served if wl.routes[r_i].kind == "selfhost"
+                                   and not np.isfinite(wl.routes[r_i].accuracy_recovery)})
+                if unscaled:
+                    warnings.warn(f"{at}: workload {name}: min_accuracy counts {', '.join(unscaled)} at the declared "
+                                  "accuracy: no published accuracy recovery for its precision", PlannerWarning, stacklevel=3)
             out.append(Stream(j, route, tuple(served), tuple(accuracy), label))
         return out
 

@@ -12,10 +12,27 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-__all__ = ["MAX_ROWS", "use_svg", "coarsen", "history_chart", "forecast_chart", "bar_chart", "line_chart"]
+__all__ = ["MAX_ROWS", "use_svg", "coarsen", "history_chart", "forecast_chart", "bar_chart", "line_chart",
+           "spend_chart", "value_axis", "LABEL_EXPR"]
 
 #: Most rows a chart is given (altair's own limit is 5,000).
 MAX_ROWS = 5000
+
+#: Vega expression labelling an axis the way :mod:`planner.report.format` writes numbers: thousands
+#: separators, millions / billions / trillions as ``M`` / ``B`` / ``T``, never e-notation.
+LABEL_EXPR = (
+    "abs(datum.value) >= 1e12 ? format(datum.value / 1e12, ',.3~r') + ' T'"
+    " : abs(datum.value) >= 1e9 ? format(datum.value / 1e9, ',.3~r') + ' B'"
+    " : abs(datum.value) >= 1e6 ? format(datum.value / 1e6, ',.3~r') + ' M'"
+    " : format(datum.value, ',.4~r')"
+)
+
+_HISTORY, _FORECAST = "#4c78a8", "#f58518"
+
+
+def value_axis(title: str | None) -> alt.Axis:
+    """An axis for amounts and quantities: ``title`` and labels as :data:`LABEL_EXPR` writes them."""
+    return alt.Axis(title=title, labelExpr=LABEL_EXPR)
 
 _STEPS = ("h", "D", "W-MON", "MS", "QS", "YS")
 
@@ -58,23 +75,25 @@ def coarsen(frame: pd.DataFrame, max_rows: int = MAX_ROWS, x: str = "ds", y: Seq
 
 def line_chart(frame: pd.DataFrame, x: str, y: str, color: str | None = None, title: str = "",
                y_title: str | None = None, width: int = 640, height: int = 260) -> alt.Chart:
-    """A line chart of ``y`` over ``x``, one line per ``color`` value."""
-    enc = {"x": alt.X(f"{x}:T", title=None), "y": alt.Y(f"{y}:Q", title=y_title or y)}
+    """A line chart of ``y`` over ``x``, one line per ``color`` value (named in the legend by its
+    values: give ``color`` a column of words)."""
+    enc = {"x": alt.X(f"{x}:T", title=None), "y": alt.Y(f"{y}:Q", axis=value_axis(y_title or y))}
     if color:
-        enc["color"] = alt.Color(f"{color}:N", title=None)
+        enc["color"] = alt.Color(f"{color}:N", title=None, legend=alt.Legend(labelLimit=400))
     data = coarsen(frame, x=x, y=[y], by=[color] if color else [])
     return alt.Chart(data, title=title).mark_line().encode(**enc).properties(width=width, height=height)
 
 
-def history_chart(series: pd.DataFrame, title: str = "", y_title: str = "y") -> alt.Chart:
+def history_chart(series: pd.DataFrame, title: str = "", y_title: str = "") -> alt.Chart:
     """Usage history in Nixtla long format (``unique_id, ds, y``), one line per series."""
     return line_chart(series, "ds", "y", color="unique_id", title=title, y_title=y_title)
 
 
 def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, level: int = 80, title: str = "",
-                   y_title: str = "y", last: int | None = None, width: int = 640,
+                   y_title: str = "", last: int | None = None, width: int = 640,
                    height: int = 220) -> alt.Chart:
-    """History, point forecast and the ``level`` % interval band, faceted by series.
+    """History, point forecast and the ``level`` % interval band, faceted by series; one legend
+    names them (``history``, ``forecast``, ``80 % interval``).
 
     Parameters
     ----------
@@ -94,15 +113,18 @@ def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, level: int = 8
     budget = MAX_ROWS // 2
     hist = coarsen(hist, budget, y=["y"])
     fc = coarsen(fc, budget, y=["forecast", "lo", "hi"])
+    names = ["history", "forecast", f"{level} % interval"]
+    color = alt.Color("what:N", title=None, scale=alt.Scale(domain=names, range=[_HISTORY, _FORECAST, "#fdd0a2"]),
+                      legend=alt.Legend(orient="top"))
     frames = []
     for uid in sorted(set(hist["unique_id"]) | set(fc["unique_id"])):
-        h = hist[hist["unique_id"] == uid]
+        h = hist[hist["unique_id"] == uid].assign(what=names[0])
         f = fc[fc["unique_id"] == uid]
         base = alt.Chart(h).encode(x=alt.X("ds:T", title=None))
-        band = alt.Chart(f).mark_area(opacity=0.25, color="#f58518").encode(
-            x="ds:T", y=alt.Y("lo:Q", title=y_title), y2="hi:Q")
-        line = alt.Chart(f).mark_line(color="#f58518").encode(x="ds:T", y="forecast:Q")
-        past = base.mark_line(color="#4c78a8").encode(y=alt.Y("y:Q", title=y_title))
+        band = alt.Chart(f.assign(what=names[2])).mark_area(opacity=0.6).encode(
+            x="ds:T", y=alt.Y("lo:Q", axis=value_axis(y_title)), y2="hi:Q", color=color)
+        line = alt.Chart(f.assign(what=names[1])).mark_line().encode(x="ds:T", y="forecast:Q", color=color)
+        past = base.mark_line().encode(y=alt.Y("y:Q", axis=value_axis(y_title)), color=color)
         frames.append((past + band + line).properties(
             title=str(uid), width=width, height=height if n == 1 else max(120, height // 2)))
     chart = alt.vconcat(*frames) if frames else alt.Chart(pd.DataFrame()).mark_point()
@@ -110,13 +132,45 @@ def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, level: int = 8
 
 
 def bar_chart(frame: pd.DataFrame, x: str, y: str, color: str | None = None, title: str = "",
-              horizontal: bool = True, width: int = 560) -> alt.Chart:
-    """A bar chart of ``y`` per ``x`` category (horizontal by default: long labels fit)."""
+              horizontal: bool = True, width: int = 560, value_title: str | None = None) -> alt.Chart:
+    """A bar chart of ``y`` per ``x`` category (horizontal by default: long labels fit); the value
+    axis is titled ``value_title`` (none by default: say the unit in ``title``)."""
     data = frame.head(MAX_ROWS)
-    cat = alt.Y(f"{x}:N", sort="-x", title=None) if horizontal else alt.X(f"{x}:N", sort="-y", title=None)
-    val = alt.X(f"{y}:Q") if horizontal else alt.Y(f"{y}:Q")
+    cat = (alt.Y(f"{x}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320)) if horizontal else
+           alt.X(f"{x}:N", sort="-y", title=None))
+    val = (alt.X(f"{y}:Q", axis=value_axis(value_title)) if horizontal else
+           alt.Y(f"{y}:Q", axis=value_axis(value_title)))
     enc = {"y": cat, "x": val} if horizontal else {"x": cat, "y": val}
     if color:
         enc["color"] = alt.Color(f"{color}:N", title=None)
     height = max(60, 22 * data[x].nunique()) if horizontal else 260
     return alt.Chart(data, title=title).mark_bar().encode(**enc).properties(width=width, height=height)
+
+
+def spend_chart(burn: pd.DataFrame, budget_usd: float = 0.0, title: str = "cumulative projected spend",
+                width: int = 640, height: int = 260) -> alt.Chart:
+    """Cumulative projected spend, its 95 % band and, when given, the budget as a dashed line; one
+    legend names them (``projected spend``, ``95 % band``, ``your budget``).
+
+    Parameters
+    ----------
+    burn : pandas.DataFrame
+        :func:`planner.report.tables.budget_burn`: ``ds, cum_usd, cum_lo_usd, cum_hi_usd`` [USD].
+    budget_usd : float
+        Your budget [USD]; 0 draws none.
+    """
+    data = coarsen(burn[["ds", "cum_usd", "cum_lo_usd", "cum_hi_usd"]], x="ds",
+                   y=["cum_usd", "cum_lo_usd", "cum_hi_usd"], by=[])
+    names = ["projected spend", "95 % band", *(["your budget"] if budget_usd > 0 else [])]
+    color = alt.Color("what:N", title=None, scale=alt.Scale(domain=names, range=[_HISTORY, "#c6dbef", "#d62728"]))
+    axis = value_axis("USD")
+    band = alt.Chart(data.assign(what=names[1])).mark_area(opacity=0.8).encode(
+        x=alt.X("ds:T", title=None), y=alt.Y("cum_lo_usd:Q", axis=axis), y2="cum_hi_usd:Q", color=color)
+    line = alt.Chart(data.assign(what=names[0])).mark_line().encode(x="ds:T", y=alt.Y("cum_usd:Q", axis=axis),
+                                                                      color=color)
+    chart = band + line
+    if budget_usd > 0:
+        rule = alt.Chart(pd.DataFrame({"usd": [float(budget_usd)], "what": [names[2]]})).mark_rule(
+            strokeDash=[4, 3]).encode(y=alt.Y("usd:Q", axis=axis), color=color)
+        chart = chart + rule
+    return chart.properties(title=title, width=width, height=height)

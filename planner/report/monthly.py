@@ -147,9 +147,10 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
     3. forecast the current series (:func:`planner.report.series.build_series`: series ending
        long before the rest are left out with a note) from usage up to the end of ``month`` over
        the next month (``horizon`` periods; 0 = up to the end of the month after ``month``) and
-       save the forecast as a ``"forecast"`` snapshot labelled ``month``;
+       save the forecast as a ``"forecast"`` snapshot labelled ``month`` (the forecaster's
+       warnings in its settings' ``notes``, which the report lists);
     4. with ``plan_config`` (a ``planner plan`` configuration), solve the capacity plan, save it
-       as a ``"plan"`` snapshot labelled ``month``, write its tables to
+       as a ``"plan"`` snapshot labelled ``month`` (its warnings in the summary's ``notes``), write its tables to
        ``<output_dir>/<month>/plan/`` and render ``capacity_plan`` from them;
     5. render ``monthly_forecast`` (spend priced as :func:`planner.report.pricing.spend_rates`
        says; a budget line only with ``budget_usd``) and, when the store holds current GPU demand
@@ -175,6 +176,7 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
         A report notebook failed (its executed copy is written).
     """
     from planner.report.freshness import month_coverage, series_reach_month
+    from planner.report.notes import capture
     from planner.report.pricing import (
         CAPACITY_METRICS,
         capacity_prices,
@@ -218,16 +220,19 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
         cost = store.usage(end=end, metrics=["cost_usd"], sources=list(sources) or None)
         rates = spend_rates(built.info, usage, by, cost, prices=prices)
         run.prices += [f"{r.unique_id}: {r.detail}" for r in rates.itertuples()]
-        result = _forecast(series, h, freq)
+        with capture(reemit=True) as forecast_notes:
+            result = _forecast(series, h, freq)
         result.settings.update({"metrics": list(metrics), "by": list(by), "sources": list(sources),
-                                "history_end": str(last)})
+                                "history_end": str(last), "notes": forecast_notes})
         run.snapshots["forecast"] = result.save(store, label=month)  # a rerun replaces the month's run
         capacity = {m: store.usage(metrics=[m]) for m in CAPACITY_METRICS}
         capacity = {m: u for m, u in capacity.items() if not u.empty}
         if plan_config:
             from planner.optimize import plan
 
-            capacity_plan = plan(plan_config)
+            with capture(reemit=True) as plan_notes:
+                capacity_plan = plan(plan_config)
+            capacity_plan.summary["notes"] = plan_notes  # shown by the capacity_plan report
             run.snapshots["plan"] = capacity_plan.save(store, label=month)
             claim_folder(month_dir, "planner monthly", ["plan"])
             plan_dir = capacity_plan.to_dir(month_dir / "plan", "planner monthly", inputs=[plan_config],

@@ -29,6 +29,7 @@ import pandas as pd
 
 from planner._yaml import check_schema, load_mapping
 from planner.exceptions import CatalogError, InputError
+from planner.report.format import number
 from planner.report.series import series_labels
 from planner.usage import METRICS
 
@@ -156,9 +157,10 @@ def _rate(r, qty: pd.DataFrame, cost: pd.DataFrame | None, counted: dict[str, st
     own = (prices.unit_prices.get(r.metric, {}) if prices is not None else {})
     for key in (r.label, "*"):
         if key in own:
-            return float(own[key]), "your price", f"USD {own[key]:g} per {_one(unit)}: {prices.path} unit_prices.{r.metric}.{key}"
+            return (float(own[key]), "your price",
+                    f"USD {_per_million(float(own[key]), unit)}: {prices.path} unit_prices.{r.metric}.{key}")
     if unit_price_usd > 0:
-        return unit_price_usd, "your price", f"USD {unit_price_usd:g} per {_one(unit)}: your unit_price_usd"
+        return unit_price_usd, "your price", f"USD {_per_million(unit_price_usd, unit)}: your unit_price_usd"
     if METRICS.get(r.metric) == "USD":
         return 1.0, "the metric is USD", f"{r.metric} is already in USD (from the data)"
     if cost is not None:
@@ -212,9 +214,10 @@ def _one(unit: str) -> str:
 
 
 def _per_million(usd_per_unit: float, unit: str) -> str:
+    """``10 per million output tokens`` below a cent a unit, else ``0.05 per request`` (no e-notation)."""
     if usd_per_unit < 0.01:
-        return f"{usd_per_unit * 1e6:,.4g} per million {unit}"
-    return f"{usd_per_unit:,.4g} per {_one(unit)}"
+        return f"{number(usd_per_unit * 1e6, 4)} per million {unit}"
+    return f"{number(usd_per_unit, 4)} per {_one(unit)}"
 
 
 # -- GPU capacity -----------------------------------------------------------------------------------
@@ -255,6 +258,8 @@ class CapacityPrices:
         3-year reserved price [USD/GPU-h], when known.
     sources : list of str
         One sentence per figure's origin.
+    gpu_type, cloud : str
+        The GPU type and cloud priced ("" when your own prices name none).
     """
 
     metric: str
@@ -263,6 +268,8 @@ class CapacityPrices:
     reserved_usd_per_gpu_hour: float
     reserved_3y_usd_per_gpu_hour: float | None
     sources: list[str]
+    gpu_type: str = ""
+    cloud: str = ""
 
     def per_unit_period(self, freq: str) -> dict[str, float | None]:
         """Prices of one unit of capacity (a GPU, or a node of ``gpus_per_unit`` GPUs) held for one
@@ -340,24 +347,26 @@ def capacity_prices(metric: str, gpu_type: str = "", cloud: str = "", gpus_per_u
         units = 1.0
         sources.append("1 GPU per unit: a unit of gpu_hours is one GPU-hour")
     else:
-        sources.append(f"{units:g} GPU{'s' if units != 1 else ''} per {one}: {where['gpus_per_unit']}")
+        sources.append(f"{number(units, 4)} GPU{'s' if units != 1 else ''} per {one}: {where['gpus_per_unit']}")
+    gpu, where_cloud = str(given.get("gpu_type") or ""), str(given.get("cloud") or "")
     if given.get("gpu_type") and not (od and res and res3):
         from planner.catalog import catalog_origin, gpu_offer
 
         offer = gpu_offer(str(given["gpu_type"]), str(given["cloud"]) if given.get("cloud") else None, catalog_path)
+        gpu, where_cloud = str(offer["gpu_type"]), str(offer["cloud"])
         entry = f"{offer['gpu_type']} on {offer['cloud']} ({offer['instance_type']})"
         sources.append(f"GPU catalog entry {entry}: {catalog_origin('gpu_offerings.csv', catalog_path)}; "
                        f"source {offer['source']}")
         if not od:
             od = float(offer["on_demand_usd_per_gpu_hour"])
-            sources.append(f"on-demand USD {od:,.4g} per GPU-hour: the catalog entry {entry}")
+            sources.append(f"on-demand USD {number(od, 4)} per GPU-hour: the catalog entry {entry}")
         if not res:
             res = float(offer["reserved_1y_usd_per_gpu_hour"])
-            sources.append(f"1-year reserved USD {res:,.4g} per GPU-hour: the catalog entry {entry}, "
+            sources.append(f"1-year reserved USD {number(res, 4)} per GPU-hour: the catalog entry {entry}, "
                            f"{offer['reserved_1y_discount']:.0%} off its on-demand price")
         if res3 is None and np.isfinite(offer["reserved_3y_usd_per_gpu_hour"]):
             res3 = float(offer["reserved_3y_usd_per_gpu_hour"])
-            sources.append(f"3-year reserved USD {res3:,.4g} per GPU-hour: the catalog entry {entry}, "
+            sources.append(f"3-year reserved USD {number(res3, 4)} per GPU-hour: the catalog entry {entry}, "
                            f"{offer['reserved_3y_discount']:.0%} off its on-demand price")
     if not (od and res):
         raise InputError("no GPU prices: give both on_demand_usd_per_gpu_hour and reserved_usd_per_gpu_hour, "
@@ -366,11 +375,11 @@ def capacity_prices(metric: str, gpu_type: str = "", cloud: str = "", gpus_per_u
                              ("reserved_usd_per_gpu_hour", res, "1-year reserved"),
                              ("reserved_3y_usd_per_gpu_hour", res3, "3-year reserved")):
         if key in where and key in given:
-            sources.append(f"{what} USD {value:,.4g} per GPU-hour: {where[key]}")
+            sources.append(f"{what} USD {number(value, 4)} per GPU-hour: {where[key]}")
     if res > od:
         raise InputError(f"reserved price USD {res:g}/GPU-h is above the on-demand USD {od:g}/GPU-h; "
                          "a reservation would never pay")
-    return CapacityPrices(metric, units, od, res, res3, sources)
+    return CapacityPrices(metric, units, od, res, res3, sources, gpu, where_cloud)
 
 
 def as_mapping(rates: pd.DataFrame) -> Mapping[str, float]:

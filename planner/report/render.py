@@ -25,6 +25,7 @@ import planner
 from planner.exceptions import InputError, ReportError
 from planner.outputs import check_folder, claim_folder, safe_component, write_file
 from planner.report.checks import precheck
+from planner.report.failure import explain_failure, failed_step
 from planner.report.notebooks import (
     coerce_parameters,
     notebook_parameters,
@@ -102,7 +103,7 @@ def render_report(
         or a dated folder holding files planner did not write (nothing is written).
     ReportError
         The notebook failed: its executed copy, showing the error, is still written to
-        ``<name>.ipynb`` (and ``<name>.html``) and the message names the failing cell.
+        ``<name>.ipynb`` (and ``<name>.html``) and the message names the failing step and cell.
     """
     source = notebook_path(name)
     params = resolve_path_parameters(name, coerce_parameters(name, dict(parameters or {})))
@@ -120,6 +121,13 @@ def render_report(
         error = _execute(source, executed, params, workdir, timeout)
         html = tmp_path / names[1]
         if executed.is_file():
+            if error is not None:
+                import nbformat
+
+                step = failed_step(nbformat.read(str(executed), as_version=4))
+                step = step or "the report"
+                lead = step[:1].lower() + step[1:] if step[1:2].islower() else step
+                error = f"{lead} failed ({error})"
             html.write_text(to_html(executed), encoding="utf-8")
         made = [m for m in (executed, html) if m.is_file()]
         targets = []
@@ -208,7 +216,9 @@ def to_html(notebook: str | Path) -> str:
 
     Code cells' inputs and prompts are left out; cells tagged ``remove-cell`` (and papermill's
     injected-parameters cell) are dropped; script and style sheet links to the network are
-    removed, so the page shows the same offline.
+    removed, so the page shows the same offline. A failed notebook shows the step that failed,
+    the error and what to do, with the traceback folded below
+    (:func:`planner.report.failure.explain_failure`).
 
     Parameters
     ----------
@@ -225,6 +235,7 @@ def to_html(notebook: str | Path) -> str:
     from traitlets.config import Config
 
     nb = nbformat.read(str(notebook), as_version=4)
+    explain_failure(nb)
     nb.cells = [
         c for c in nb.cells
         if not {REMOVE_TAG, "injected-parameters"} & set(c.get("metadata", {}).get("tags", []))
@@ -239,7 +250,9 @@ def to_html(notebook: str | Path) -> str:
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             _inline_svg(out)
-    body, _ = exporter.from_notebook_node(nb)
+    title = next((m.group(1).strip() for c in nb.cells if c.get("cell_type") == "markdown"
+                  for m in [re.search(r"^#\s+(.+)$", c.get("source", ""), re.M)] if m), Path(notebook).stem)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     return body
 
 

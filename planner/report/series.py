@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from planner.exceptions import InputError, PlannerWarning
+from planner.report.words import names
 from planner.usage import to_series
 from planner.usage.schema import DIMENSIONS
 
@@ -154,7 +155,7 @@ def build_series(usage: pd.DataFrame, metrics: Sequence[str], by: Sequence[str] 
     info = info.join(shape, how="inner").reset_index().sort_values("total", ascending=False)
     if max_series > 0 and len(info) > max_series:
         dropped = info["unique_id"].iloc[max_series:].tolist()
-        notes.append(f"{len(dropped)} smaller series not shown (max_series {max_series}): {', '.join(dropped)}")
+        notes.append(f"{len(dropped)} smaller series not shown (max_series {max_series}): {names(dropped, 5)}")
         info = info.head(max_series)
     series = series[series["unique_id"].isin(info["unique_id"])]
     if history_periods > 0:

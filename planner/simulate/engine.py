@@ -15,6 +15,7 @@ import pandas as pd
 
 from planner import catalog
 from planner.simulate import agents, caching
+from planner.simulate import selfhost as _selfhost
 from planner.simulate.demand import (
     ROUTE_DEMAND_COLUMNS,
     cache_multipliers,
@@ -25,7 +26,6 @@ from planner.simulate.demand import (
     min_cacheable,
     threshold_quality,
 )
-from planner.simulate.selfhost import selfhost_cost
 
 __all__ = ["SimulationResult", "Comparison", "simulate", "compare", "sensitivity", "monthly_requests", "scenario_months"]
 
@@ -51,13 +51,17 @@ class SimulationResult:
         Total cost over the horizon per draw [USD].
     summary : dict
         Cost mean and percentiles [USD], requests, cost per request [USD]; for workloads with a
-        quality (a replayed threshold router, or a declared ``accuracy`` lowered by a self-hosted
-        model's ``quality_penalty_pct``), their accuracy and cost per successful outcome [USD]
+        quality (a replayed threshold router, or a declared ``accuracy`` times a self-hosted
+        precision's published recovery or the scenario's ``quality_penalty_pct``), their accuracy
+        and cost per successful outcome [USD]
         (requests answered by the semantic cache are not judged).
     routing_curve : pandas.DataFrame
         Cost-quality curves of the scenario's threshold routers (empty if none).
     cache_savings : pandas.DataFrame
         Prompt-cache multiplier on the prefix per workload and route [-].
+    selfhost : pandas.DataFrame
+        One row per self-hosted workload: engine, precision, GPUs per replica, replica throughput
+        [tokens/s], accuracy recovery and sources (:func:`planner.simulate.selfhost.describe`).
     """
 
     name: str
@@ -67,6 +71,7 @@ class SimulationResult:
     summary: dict
     routing_curve: pd.DataFrame = field(default_factory=pd.DataFrame)
     cache_savings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    selfhost: pd.DataFrame = field(default_factory=pd.DataFrame)
     route_arrays: list = field(default_factory=list, repr=False)  # (workload, route, calls, in, cached, out, accuracy)
     periods: pd.DatetimeIndex | None = None
 
@@ -116,6 +121,12 @@ class Comparison:
         tables = [r.cache_savings.assign(scenario=r.name) for r in self.results if not r.cache_savings.empty]
         return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
 
+    @property
+    def selfhost(self) -> pd.DataFrame:
+        """The self-hosted routes of all scenarios: engine, precision, replica throughput, sources."""
+        tables = [r.selfhost.assign(scenario=r.name) for r in self.results if not r.selfhost.empty]
+        return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
 
 def compare(scenarios: list[dict], draws: int = 1000, seed: int = 0) -> Comparison:
     """Simulate several scenarios with the same draws (common random numbers)."""
@@ -143,7 +154,7 @@ def simulate(scenario: dict, draws: int = 1000, seed: int = 0, sample_requests: 
     rng = np.random.default_rng(seed)
     volume, periods = _monthly(scenario)
     months = len(volume)
-    cost_parts, token_rows, curves, savings, route_arrays = [], [], [], [], []
+    cost_parts, token_rows, curves, savings, route_arrays, hosted = [], [], [], [], [], []
     completion = {}
     correct, judged, judged_cost = np.zeros(draws), np.zeros(draws), np.zeros(draws)
     for w in scenario["workloads"]:
@@ -155,14 +166,16 @@ def simulate(scenario: dict, draws: int = 1000, seed: int = 0, sample_requests: 
         served = lever_calls(w, np.broadcast_to(volume * w["share"], (draws, months)), hit)  # model calls
         lookup = w.get("semantic_cache", {}).get("lookup_cost_share", 0.0)
         accuracy = None
-        if "accuracy" in w:  # declared task accuracy of the workload's model; self-hosting may lower it
-            penalty = w.get("selfhost", {}).get("quality_penalty_pct", 0.0) / 100
-            accuracy = (w["accuracy"] * (1 - penalty), None)
+        if "accuracy" in w:  # declared task accuracy of the workload's model; a quantized self-hosted model may lower it
+            factor = _selfhost.accuracy_multiplier(w["selfhost"])[0] if "selfhost" in w else 1.0
+            accuracy = (w["accuracy"] * factor, None)
         if "selfhost" in w:
             spec = w["selfhost"]
             out_tokens = served * mean_out[:, None]
-            cost, hours = selfhost_cost(spec, float(mean_in.mean()), float(mean_out.mean()), out_tokens)
-            route = f"selfhost:{spec['model_class']}@{spec['gpu_type']}/{spec.get('precision', 'fp8')}"
+            tp = _selfhost.selfhost_throughput(spec, float(mean_in.mean()), float(mean_out.mean()))
+            cost, hours = _selfhost.selfhost_cost(spec, float(mean_in.mean()), float(mean_out.mean()), out_tokens, tp=tp)
+            route = _selfhost.route_name(spec, tp)
+            hosted.append(_selfhost.describe(w["name"], spec, tp))
             cost_parts.append((w["name"], route, "gpu", cost))
             token_rows.append(pd.DataFrame({
                 "month": np.arange(1, months + 1), "workload": w["name"], "route": route,
@@ -208,6 +221,7 @@ def simulate(scenario: dict, draws: int = 1000, seed: int = 0, sample_requests: 
     result = _result(scenario["name"], months, draws, cost_parts, token_rows, curves, savings, quality, volume)
     result.route_arrays = route_arrays
     result.periods = periods
+    result.selfhost = pd.DataFrame(hosted)
     for name, rate in completion.items():
         result.summary[f"task_completion_{name}"] = rate
     return result

@@ -23,6 +23,10 @@ Example::
         input_tokens: {trace: ../data/samples/azure_llm_2023_code.csv}
         output_tokens: {trace: ../data/samples/azure_llm_2023_code.csv}
         routing: {split: {gpt-4o: 0.5, gpt-4o-mini: 0.5}}
+
+A self-hosted workload replaces ``model`` by ``selfhost: {model: llama-3.1-8b, engine: vllm,
+precision: fp8, gpu_type: H100}`` (engine, precision and GPU type from the throughput catalog;
+``planner catalog show throughput --filter llama-3.1-8b`` lists what is known).
 """
 
 from __future__ import annotations
@@ -58,9 +62,10 @@ SCHEMA: dict = {
         "semantic_cache": {"hit_rate": (*_NUM, dict), "lookup_cost_share": _NUM},
         "batch_share": _NUM, "accuracy": _NUM,
         "agent": {"calls_per_task": _NUM, "step_limit": _NUM},
-        "selfhost": {"model_class": str, "gpu_type": str, "precision": str, "slo_derate": _NUM,
-                     "utilization": _NUM, "throughput_multiplier": _NUM, "peak_to_mean": _NUM,
-                     "min_replicas": int, "quality_penalty_pct": _NUM},
+        "selfhost": {"model": str, "model_class": str, "engine": str, "gpu_type": str, "precision": str,
+                     "gpus_per_replica": int, "cloud": str, "slo_derate": _NUM, "utilization": _NUM,
+                     "throughput_multiplier": _NUM, "peak_to_mean": _NUM, "min_replicas": int,
+                     "quality_penalty_pct": _NUM},
     }],
 }
 
@@ -213,19 +218,30 @@ def check_levers(w: dict, file: str, at: str, error: type[ScenarioError] = Scena
 
 
 def _check_selfhost(spec: dict, file: str, at: str) -> None:
+    """The model, engine, precision and GPU type name a configuration the throughput catalog knows."""
     from planner import catalog
+    from planner.exceptions import CatalogError, InputError
 
-    for key in ("model_class", "gpu_type"):
-        if key not in spec:
+    if "model" in spec and "model_class" in spec:
+        raise ScenarioError(f"{file}: {at}: give model or model_class (an older name for it), not both")
+    for key in ("model", "gpu_type"):
+        if key not in spec and not (key == "model" and "model_class" in spec):
             raise ScenarioError(f"{file}: {at}: missing key {key}")
-    table = catalog.load_throughput()
-    combos = set(zip(table["model_class"], table["gpu_type"].str.lower(), table["precision"].str.lower(), strict=True))
-    key = (spec["model_class"], spec["gpu_type"].lower(), spec.get("precision", "fp8").lower())
-    if key not in combos:
-        raise ScenarioError(f"{file}: {at}: no throughput figures for {'/'.join(key)}; known: "
-                            f"{sorted('/'.join(c) for c in combos)}")
     if not 0 < spec.get("utilization", 0.7) <= 1 or not 0 < spec.get("slo_derate", 0.45) <= 1:
         raise ScenarioError(f"{file}: {at}: utilization and slo_derate must be in (0, 1]")
+    if "quality_penalty_pct" in spec and not 0 <= spec["quality_penalty_pct"] <= 100:
+        raise ScenarioError(f"{file}: {at}.quality_penalty_pct: expected a percentage between 0 and 100")
+    model = spec.get("model", spec.get("model_class"))
+    try:
+        catalog.throughput_options(model, spec["gpu_type"], spec.get("precision", "fp8"), engine=spec.get("engine"),
+                                   gpus_per_replica=spec.get("gpus_per_replica"))
+    except (CatalogError, InputError) as exc:
+        raise ScenarioError(f"{file}: {at}: {exc}") from None
+    if spec.get("cloud"):
+        try:
+            catalog.gpu_offer(spec["gpu_type"], cloud=spec["cloud"])
+        except CatalogError as exc:
+            raise ScenarioError(f"{file}: {at}.cloud: {exc}") from None
 
 
 def _routing_models(routing: dict, file: str, at: str) -> list[str]:
