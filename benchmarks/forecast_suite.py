@@ -414,6 +414,11 @@ def run(set_names: list[str] | None, methods: list[str], opts: dict, halves: lis
             if len(sub):
                 print()
                 print(_markdown(m4_table(sub, bs, {}), {"sMAPE": 3, "MASE": 3, "OWA": 3, "MSIS": 3, "cov95": 3}))
+    if len(halves) > 1:
+        for bs in m4_sets:   # the official figures: every series of the set
+            print(f"\n## {bs.name}, all series (the competition's own set)\n")
+            print(_markdown(m4_table(scores[scores["set"] == bs.name], bs, {}),
+                            {"sMAPE": 3, "MASE": 3, "OWA": 3, "MSIS": 3, "cov95": 3}))
     synth = scores[(scores["set"] == "syn_daily") & scores["unique_id"].str.startswith("g10x")]
     if len(synth):
         print("\nsyn_daily 10x-a-year series, h=365: median forecast total / actual total: "

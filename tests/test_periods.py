@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from planner.cli import main
-from planner.exceptions import InputError
+from planner.exceptions import InputError, PlannerWarning
 from planner.forecast import Forecaster
 from planner.forecast.prepare import infer_freq, season_candidates
 from planner.periods import check_freq, period_label
@@ -102,7 +102,9 @@ def test_infer_freq_refuses_calendar_steps_off_period_bounds(ds, message):
         infer_freq(pd.DataFrame({"unique_id": "s", "ds": ds, "y": 1.0}))
 
 
-@pytest.mark.parametrize(("freq", "n", "season"), [("W-THU", 110, 52), ("ME", 30, 12), ("QS", 16, 4)])
+# a season ahead is backtested when the first fit holds two seasons and the windows a third of the
+# horizon: 160 weeks for 52 (110 weeks forecast a year ahead as seasonal naive: test below)
+@pytest.mark.parametrize(("freq", "n", "season"), [("W-THU", 160, 52), ("ME", 30, 12), ("QS", 16, 4)])
 def test_forecast_models_the_season_a_grain_allows_when_the_history_holds_two(freq, n, season):
     t = np.arange(n)
     y = 1000 * np.exp(0.01 * t + 0.3 * np.sin(2 * np.pi * t / season))
@@ -116,6 +118,15 @@ def test_forecast_models_the_season_a_grain_allows_when_the_history_holds_two(fr
     assert np.abs(ratio - 1).max() < 0.05
     short = df.head(2 * season - 1)
     assert Forecaster(h=2, n_jobs=1).fit(short).info_["s"].seasons == ()
+
+
+def test_two_years_of_weeks_forecast_a_year_ahead_repeat_the_last_year_with_a_warning():
+    t = np.arange(110)
+    y = 1000 * np.exp(0.01 * t + 0.3 * np.sin(2 * np.pi * t / 52))
+    df = pd.DataFrame({"unique_id": "s", "ds": pd.date_range("2020-01-02", periods=110, freq="W-THU"), "y": y})
+    with pytest.warns(PlannerWarning, match="110 periods are too few to backtest 52 periods ahead"):
+        r = Forecaster(h=52, n_jobs=1).fit(df).predict()
+    assert r.forecast["forecast"].to_numpy() == pytest.approx(y[-52:])
 
 
 def test_usage_series_cli_writes_weekly_and_monthly_sums(tmp_path, capsys):
