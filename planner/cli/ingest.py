@@ -21,7 +21,7 @@ __all__ = ["register"]
 
 _MAPPING_KEYS = {
     "format", "source", "time_col", "time_unit", "start", "freq", "metrics", "dims", "constants",
-    "aggregate", "metric", "id_dim",
+    "aggregate", "metric", "id_dim", "namespace_teams", "cost",
 }
 
 
