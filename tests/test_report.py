@@ -35,7 +35,7 @@ from planner.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGED = ROOT / "planner" / "notebooks"
-NAMES = ["capacity_plan", "commitment_comparison", "monthly_forecast", "whatif_scenarios"]
+NAMES = ["capacity_plan", "commitment_comparison", "monthly_forecast", "showback", "whatif_scenarios"]
 
 
 # -- the notebooks as files -----------------------------------------------------------------------

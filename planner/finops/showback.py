@@ -177,6 +177,9 @@ class Showback:
         The report week and the one before it.
     by : list of str
     notes : list of str
+    unpriced : pandas.DataFrame
+        Usage of the two weeks without a USD figure, not paid by a shared cost: ``source, model,
+        metric, quantity, detail``.
     """
 
     weekly: pd.DataFrame
@@ -187,6 +190,7 @@ class Showback:
     previous: pd.Timestamp
     by: list[str]
     notes: list[str] = field(default_factory=list)
+    unpriced: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def showback(usage: pd.DataFrame, spend: Spend, shared: Sequence[SharedCost] = (),
@@ -269,14 +273,20 @@ def showback(usage: pd.DataFrame, spend: Spend, shared: Sequence[SharedCost] = (
     this, previous = _report_week(usage, weekly, week, week_freq, notes)
     change = _change(weekly, this, previous, by)
     gaps = spend.unpriced_rows
+    for s in shared:  # the users' tokens are paid by the shared cost
+        gaps = gaps[~_in(gaps, s.users)] if len(gaps) else gaps
+    unpriced = []
     if len(gaps):
         gaps = gaps[(gaps["ts"] >= previous) & (gaps["ts"] < this + pd.Timedelta(days=7))]
         for (src, model, metric), g in gaps.groupby(["source", "model", "metric"]):
             why = spend.unpriced.query("source == @src and model == @model and metric == @metric")["detail"]
-            notes.append(f"{src} {metric.replace('_', ' ')} of {model or 'no model'} in these two weeks "
+            detail = why.iloc[0] if len(why) else "no price"
+            unpriced.append((src, model, metric, float(g["value"].sum()), detail))
+            notes.append(f"{src} {metric_noun(metric)} of {model or 'no model'} in these two weeks "
                          f"({fmt.count(g['value'].sum(), metric_noun(metric))}) have no USD figure and are not counted: "
-                         f"{why.iloc[0] if len(why) else 'no price'}")
-    return Showback(weekly, change, allocations, shared_table, this, previous, by, notes)
+                         f"{detail}")
+    return Showback(weekly, change, allocations, shared_table, this, previous, by, notes,
+                    pd.DataFrame(unpriced, columns=["source", "model", "metric", "quantity", "detail"]))
 
 
 def _in(frame: pd.DataFrame, scope: Mapping) -> np.ndarray:

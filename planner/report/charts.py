@@ -74,14 +74,18 @@ def coarsen(frame: pd.DataFrame, max_rows: int = MAX_ROWS, x: str = "ds", y: Seq
 
 
 def line_chart(frame: pd.DataFrame, x: str, y: str, color: str | None = None, title: str = "",
-               y_title: str | None = None, width: int = 640, height: int = 260) -> alt.Chart:
+               y_title: str | None = None, width: int = 640, height: int = 260, dates: bool = False) -> alt.Chart:
     """A line chart of ``y`` over ``x``, one line per ``color`` value (named in the legend by its
-    values: give ``color`` a column of words)."""
-    enc = {"x": alt.X(f"{x}:T", title=None), "y": alt.Y(f"{y}:Q", axis=value_axis(y_title or y))}
+    values: give ``color`` a column of words); ``dates`` labels the time axis by day (``Mar 03``)
+    for weekly or monthly points."""
+    axis = alt.Axis(format="%b %d", labelAngle=0) if dates else alt.Axis()
+    enc = {"x": alt.X(f"{x}:T", title=None, axis=axis), "y": alt.Y(f"{y}:Q", axis=value_axis(y_title or y))}
     if color:
         enc["color"] = alt.Color(f"{color}:N", title=None, legend=alt.Legend(labelLimit=400))
     data = coarsen(frame, x=x, y=[y], by=[color] if color else [])
-    return alt.Chart(data, title=title).mark_line().encode(**enc).properties(width=width, height=height)
+    chart = alt.Chart(data, title=title)
+    chart = chart.mark_line(point=True) if dates else chart.mark_line()
+    return chart.encode(**enc).properties(width=width, height=height)
 
 
 def history_chart(series: pd.DataFrame, title: str = "", y_title: str = "") -> alt.Chart:

@@ -70,7 +70,7 @@ def _norm(column: str) -> str:
 def is_opencost(path: str | Path, columns: Sequence[str] = ()) -> bool:
     """True when ``path`` looks like an OpenCost / Kubecost allocation export (see the module docstring)."""
     fk = sniff(path)
-    if fk.kind == "json":
+    if fk.kind in ("json", "jsonl"):
         import gzip
 
         opener = gzip.open if fk.gzip else open
@@ -170,7 +170,7 @@ def _dims_plan(dims, what: str) -> dict[str, tuple[str, ...]]:
 def _records(path, what: str) -> tuple[pd.DataFrame, str]:
     """The allocations as a frame with normalised column names, and how to name a row in messages."""
     fk = sniff(path, ("json", "csv", "parquet"))
-    if fk.kind == "json":
+    if fk.kind in ("json", "jsonl"):
         return _json_records(path, what), "allocation"
     raw = read_frame(path, kinds=("csv", "parquet"))
     frame = raw.rename(columns=lambda c: _ALIASES.get(_norm(c), _norm(c)))
@@ -192,7 +192,10 @@ def _json_records(path, what: str) -> pd.DataFrame:
     try:
         doc = json.loads(text)
     except ValueError as exc:
-        raise InputError(f"{what}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        try:  # JSON lines: one allocation (or one set) per line
+            doc = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except ValueError:
+            raise InputError(f"{what}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     if isinstance(doc, dict) and "code" in doc and doc.get("code") not in (200, "200"):
         raise InputError(f"{what}: the API answered code {doc.get('code')!r} ({doc.get('message', '')}); expected 200")
     data = doc.get("data", doc) if isinstance(doc, dict) else doc

@@ -67,7 +67,7 @@ def detect_format(path: str | Path) -> str:
         A key of :data:`FORMATS`, or ``"table"`` when no signature matches exactly (a column
         mapping is then needed).
     """
-    if sniff(path).kind == "json" and is_opencost(path):  # the allocation API's nested response
+    if sniff(path).kind in ("json", "jsonl") and is_opencost(path):  # the allocation API's nested response
         return "opencost"
     listed = peek_columns(path)
     columns = set(listed)
