@@ -454,18 +454,23 @@ def test_showback_report_reads_like_finance_wrote_it(tmp_path):
     from planner.report import render_report
 
     usage = _teams()
-    store = _store(tmp_path, usage)
+    tickets = _usage([{"ts": d, "source": "tickets", "metric": "outcome:resolved_ticket", "value": 100.0, "team": "search"}
+                      for d in pd.date_range("2025-03-03", periods=14, freq="D")])
+    store = _store(tmp_path, pd.concat([usage, tickets], ignore_index=True))
     shared = tmp_path / "shared.yaml"
     shared.write_text("shared_costs:\n  - name: h100-pool\n    kind: self-hosted GPU pool\n"
                       "    cost_scope: {source: opencost}\n    users: {model: llama-3.3-70b}\n")
-    report = render_report("showback", {"store_path": str(store), "shared_costs_file": str(shared)}, tmp_path / "r",
-                           date="w")
+    report = render_report("showback", {"store_path": str(store), "shared_costs_file": str(shared),
+                                        "outcome_by": "[team]"}, tmp_path / "r", date="w")
     html = report.html.read_text()
     assert unreadable(html) == []
     text = _visible_text(html)
     assert "Week of 2025-03-10 to 2025-03-16 : USD 1,687" in text  # 1,680 + 7 x 100,000 gpt-4o tokens at 10 USD per million
     assert "h100-pool (self-hosted GPU pool): the spend of source opencost in your data" in html
     assert "USD 1,440" in html  # search's share of week 2: 1,680 x 6 / 7
+    # cost per resolved ticket: 1,440 USD / 700 tickets in week 2, 1,260 / 700 in week 1
+    assert "2025-03-10 search resolved tickets 700 USD 1,440 USD 2.06" in text
+    assert "2025-03-03 search resolved tickets 700 USD 1,260 USD 1.80" in text
 
 
 # -- the OpenCost reader ---------------------------------------------------------------------------

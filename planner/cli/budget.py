@@ -67,7 +67,7 @@ def _status(args: argparse.Namespace) -> int:
     if args.timeout <= 0:
         raise InputError(f"--timeout must be > 0 seconds, got {args.timeout:g}")
     as_of = _time(args.as_of) if args.as_of else None
-    fmt_post = al.payload_format(args.post, args.post_format) if args.post else ""
+    fmt_post = al.payload_format(al.check_url(args.post), args.post_format) if args.post else ""
     routing = os.environ.get(ROUTING_KEY_ENV, "")
     if fmt_post == "pagerduty":
         missing = [b.name for b in budgets if not (b.pagerduty_routing_key or routing)]

@@ -41,7 +41,7 @@ from planner.outputs import claim_folder, write_file
 from planner.report import format as fmt
 
 __all__ = ["Alert", "alerts_from", "slack_payload", "pagerduty_payload", "event_payload", "write_alerts",
-           "post_alert", "FORMATS", "alert_files", "payload_format"]
+           "post_alert", "check_url", "FORMATS", "alert_files", "payload_format"]
 
 #: Payload formats, by the suffix of their files.
 FORMATS = ("slack", "pagerduty", "event")
@@ -227,6 +227,14 @@ def write_alerts(alerts: Sequence[Alert], folder: str | Path, command: str = "pl
     return new, already
 
 
+def check_url(url: str) -> str:
+    """``url`` when it is an http(s) URL with a host, else an :class:`InputError` (before anything is written)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(f"--post {url!r}: expected an http:// or https:// webhook URL")
+    return url
+
+
 def post_alert(url: str, body: dict, timeout: float = 10.0) -> int:
     """POST ``body`` as JSON to ``url``; return the HTTP status.
 
@@ -238,9 +246,7 @@ def post_alert(url: str, body: dict, timeout: float = 10.0) -> int:
         No answer within ``timeout`` [s], the host refused or is unknown, or an HTTP status >= 400
         (the message has the status and the start of the answer).
     """
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError(f"--post {url!r}: expected an http:// or https:// webhook URL")
+    parts = urllib.parse.urlsplit(check_url(url))
     where = f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}"
     data = json.dumps(body).encode("utf-8")
     request = urllib.request.Request(url, data=data, method="POST",

@@ -308,6 +308,10 @@ def _reached(value: float, amount: float) -> bool:
 
 def _what_there_is(rows: pd.DataFrame, spend: Spend, scope: Mapping) -> str:
     """A hint for an empty scope: the values each key has in the priced spend, or why it is unpriced."""
+    if not scope or rows.empty:
+        why = "; ".join(spend.notes()[:2])
+        return ("the usage has no cost_usd and no token priced by your prices or the price catalog"
+                + (f" ({why})" if why else ""))
     for key, values in scope.items():
         there = sorted(set(rows[key]) - {""})
         wrong = [v for v in values if v not in there]
