@@ -8,7 +8,7 @@ as it is (clean), then once more with one injected anomaly:
 
 - ``spike 3x``: the actuals of 2 to 6 consecutive hours (drawn per window) multiplied by 3, the
   issue's target case (precision and recall >= 0.9, at most one false alarm per series-month);
-- ``spike 2x``, ``drop to 0.2x`` (2 to 6 hours), ``level shift 2x`` (x2 from an hour to the end of
+- ``spike 2x``, ``drop to 0.2x`` (2 to 6 hours), ``level shift 3x`` (x3 from an hour to the end of
   the window) and ``runaway growth`` (x1.03 compounding each hour from
   one to three days before the end) for information.
 
@@ -42,7 +42,7 @@ SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 WEEK = 168
 OUTAGE = (pd.Timestamp("2017-10-25 15:00"), pd.Timestamp("2017-10-26 17:00"))
 KINDS = {"spike 3x": ("mult", 3.0), "spike 2x": ("mult", 2.0), "drop to 0.2x": ("mult", 0.2),
-         "level shift 2x": ("shift", 2.0), "runaway growth": ("ramp", 1.03)}
+         "level shift 3x": ("shift", 3.0), "runaway growth": ("ramp", 1.03)}
 
 
 def load() -> pd.DataFrame:

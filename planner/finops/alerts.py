@@ -257,7 +257,7 @@ def post_alert(url: str, body: dict, timeout: float = 10.0) -> int:
     except urllib.error.HTTPError as exc:
         text = " ".join(exc.read(300).decode("utf-8", errors="replace").split())
         raise DeliveryError(f"--post {where}: HTTP {exc.code} {exc.reason}{': ' + text if text else ''}") from None
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise DeliveryError(f"--post {where}: no answer within {timeout:g} s (--timeout)") from None
     except urllib.error.URLError as exc:
         reason = exc.reason

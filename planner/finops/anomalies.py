@@ -12,7 +12,8 @@ decline (an outage's zeros are read as such by the forecaster).
 A period is **outside** when its actual leaves the ``level`` % interval *and* is at least
 ``1 + min_change`` times the point forecast (above) or at most the forecast / ``(1 + min_change)``
 (below): the interval says the change is unlikely, the size floor says it matters. A run of at least ``min_periods``
-consecutive periods outside on the same side is an anomaly, named by its shape:
+consecutive periods outside on the same side is an anomaly (runs one period apart are one), named
+by its shape:
 
 - **spike**: above the interval, and back inside within ``spike_max`` periods;
 - **drop**: below the interval (an outage, a broken pipeline, a lost customer);
@@ -233,9 +234,11 @@ def _side(got: pd.DataFrame, min_change: float) -> np.ndarray:
     return np.where(above, 1, np.where(below, -1, 0))
 
 
-def _runs(side: np.ndarray, min_periods: int) -> list[tuple[int, int]]:
-    """``(start, stop)`` of runs of one nonzero value at least ``min_periods`` long."""
-    out, i, n = [], 0, len(side)
+def _runs(side: np.ndarray, min_periods: int, gap: int = 1) -> list[tuple[int, int]]:
+    """``(start, stop)`` of runs of one nonzero value, runs of the same side at most ``gap`` periods
+    apart joined (one period back inside an interval does not end a shift), at least
+    ``min_periods`` long."""
+    raw, i, n = [], 0, len(side)
     while i < n:
         if side[i] == 0:
             i += 1
@@ -243,10 +246,12 @@ def _runs(side: np.ndarray, min_periods: int) -> list[tuple[int, int]]:
         j = i
         while j < n and side[j] == side[i]:
             j += 1
-        if j - i >= min_periods:
-            out.append((i, j))
+        if raw and side[raw[-1][0]] == side[i] and i - raw[-1][1] <= gap and not (side[raw[-1][1]: i] == -side[i]).any():
+            raw[-1] = (raw[-1][0], j)
+        else:
+            raw.append((i, j))
         i = j
-    return out
+    return [(a, b) for a, b in raw if b - a >= min_periods]
 
 
 def _describe(uid: str, run: pd.DataFrame, ongoing: bool, spike_max: int, min_periods: int) -> tuple:

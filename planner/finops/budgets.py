@@ -42,6 +42,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -190,6 +191,19 @@ class BudgetStatus:
         return bool((self.thresholds["state"] == "crossed").any())
 
 
+class _Plan(NamedTuple):
+    """One budget's inputs to the status: its scoped spend rows, the data's end, the period, daily spend."""
+
+    budget: Budget
+    rows: pd.DataFrame
+    until: pd.Timestamp
+    end: pd.Timestamp
+    p_start: pd.Timestamp
+    p_end: pd.Timestamp
+    label: str
+    daily: pd.Series
+
+
 def budget_status(spend: Spend, budgets: Sequence[Budget], as_of: str | pd.Timestamp | None = None,
                   level: int = 80, n_paths: int = 400, seed: int = 0, what: str = "budgets") -> BudgetStatus:
     """Spent to date, forecast to the period's end, exhaustion and thresholds of each budget.
@@ -238,11 +252,12 @@ def budget_status(spend: Spend, budgets: Sequence[Budget], as_of: str | pd.Times
         end = cut if cut is not None else until
         p_start, p_end, label = period_bounds(b.period, end - pd.Timedelta(1, "ns"))
         daily = mine.groupby(mine["ts"].dt.floor("D"))["usd"].sum()
-        plans.append((b, mine, until, end, p_start, p_end, label, daily))
+        plans.append(_Plan(b, mine, until, end, p_start, p_end, label, daily))
     fc, paths, fc_notes = _forecast(plans, level, n_paths, seed)
     notes += fc_notes
     table, thresholds, burn = [], [], []
-    for b, mine, until, end, p_start, p_end, label, daily in plans:
+    for plan in plans:
+        b, mine, until, end, p_start, p_end, label = plan[:7]
         in_period = mine[(mine["ts"] >= p_start) & (mine["ts"] < end)]
         spent = float(in_period["usd"].sum())
         segments = _future_segments(b.name, max(until, p_start), p_end, fc, paths)
@@ -293,7 +308,7 @@ def budget_status(spend: Spend, budgets: Sequence[Budget], as_of: str | pd.Times
         if coarse:
             notes.append(f"budget {b.name}: spend of {', '.join(coarse)} comes in periods longer than a day; each is "
                          "counted on its first day")
-    used = set().union(*(set(p[1]["source"]) for p in plans)) if plans else set()
+    used = set().union(*(set(p.rows["source"]) for p in plans)) if plans else set()
     prices = spend.prices[spend.prices["source"].isin(used)].reset_index(drop=True)
     return BudgetStatus(pd.DataFrame(table),
                         pd.DataFrame(thresholds, columns=["budget", "period", "threshold_pct", "threshold_usd", "state",
@@ -351,14 +366,14 @@ def _forecast(plans, level: int, n_paths: int, seed: int):
     from planner.report.notes import capture
 
     series, horizon = [], 1
-    for b, mine, until, end, p_start, p_end, label, daily in plans:
-        first_open = until.floor("D")  # the day the data ends in (partly or not at all spent)
-        hist = daily[daily.index < first_open]
-        if len(hist) < 3 or p_end <= until:
+    for p in plans:
+        first_open = p.until.floor("D")  # the day the data ends in (partly or not at all spent)
+        hist = p.daily[p.daily.index < first_open]
+        if len(hist) < 3 or p.p_end <= p.until:
             continue
         full = hist.reindex(pd.date_range(hist.index.min(), first_open - pd.Timedelta(days=1), freq="D"), fill_value=0)
-        series.append(pd.DataFrame({"unique_id": b.name, "ds": full.index, "y": full.to_numpy(float)}))
-        horizon = max(horizon, len(pd.date_range(first_open, p_end, freq="D", inclusive="left")) + 1)
+        series.append(pd.DataFrame({"unique_id": p.budget.name, "ds": full.index, "y": full.to_numpy(float)}))
+        horizon = max(horizon, len(pd.date_range(first_open, p.p_end, freq="D", inclusive="left")) + 1)
     empty = pd.DataFrame(columns=["unique_id", "ds", "forecast"]), pd.DataFrame(columns=["unique_id", "ds", "sample", "y"])
     if not series:
         return *empty, []

@@ -183,6 +183,7 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
     ReportError
         A report notebook failed (its executed copy is written).
     """
+    from planner.finops.budgets import read_budgets
     from planner.report.freshness import month_coverage, series_reach_month
     from planner.report.notes import capture
     from planner.report.pricing import (
@@ -192,8 +193,6 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
         spend_rates,
     )
     from planner.report.render import render_report
-
-    from planner.finops.budgets import read_budgets
 
     start, end = month_bounds(month)
     prices = read_price_file(prices_file) if prices_file else None

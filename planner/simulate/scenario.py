@@ -32,7 +32,6 @@ precision: fp8, gpu_type: H100}`` (engine, precision and GPU type from the throu
 from __future__ import annotations
 
 import re
-
 from pathlib import Path
 
 from planner._yaml import check_schema, load_mapping
