@@ -24,7 +24,9 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 ## demo: ingest the bundled real samples into out/demo/planner.duckdb, print a usage summary, forecast ServeGen,
 ##       run the monthly job for January 2025 (forecast and capacity-plan snapshots, HTML reports) and compare
-##       GPU commitments on Philly's busy nodes (2017; priced by plans/demo_prices.yaml)
+##       GPU commitments on Philly's busy nodes (2017; priced by plans/demo_prices.yaml); the example budgets'
+##       status and alert payloads (data/samples/budgets.yaml, one threshold crossed: exit 3 is expected) and the
+##       weekly showback report
 demo: $(VENV)/.installed
 	@$(BIN)/planner ingest data/samples/azure_llm_2023_code.csv data/samples/azure_llm_2023_conv.csv \
 		data/samples/focus/multi_model_usage.csv data/samples/focus/ai_prompt_caching_a.csv
@@ -40,7 +42,12 @@ demo: $(VENV)/.installed
 	@echo
 	@echo "store: $(PLANNER_STORE); forecasts: $(DEMO)/servegen_forecast.csv"
 	@$(BIN)/planner monthly --month 2025-01 --source servegen --metric requests --freq h --horizon 48 \
-		--plan plans/servegen.yaml --prices plans/demo_prices.yaml --output-dir $(DEMO)/reports
+		--plan plans/servegen.yaml --prices plans/demo_prices.yaml --budgets data/samples/budgets.yaml \
+		--output-dir $(DEMO)/reports
+	@echo
+	@$(BIN)/planner budget status --budgets data/samples/budgets.yaml --prices plans/demo_prices.yaml \
+		--alerts $(DEMO)/alerts; status=$$?; [ $$status -eq 0 ] || [ $$status -eq 3 ]   # 3: a threshold is crossed
+	@$(BIN)/planner report showback -p prices_file plans/demo_prices.yaml --output-dir $(DEMO)/reports --date 2025-W03
 	@$(BIN)/planner report commitment_comparison -p sources '[philly]' -p prices_file plans/demo_prices.yaml \
 		--output-dir $(DEMO)/reports --date philly-2017
 

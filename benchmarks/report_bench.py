@@ -45,7 +45,7 @@ def main_bench() -> None:
             "monthly_forecast[philly]": ("planner.forecast", {
                 "store_path": str(store), "metrics": ["node_hours"], "by": ["product"], "freq": "h",
                 "horizon": 720, "month": "2017-12", "allow_incomplete": True,  # the trace stops on 2017-12-15
-                "unit_price_usd": 2.0, "budget_usd": 500000.0}),  # the benchmark's own price and budget
+                "unit_price_usd": 2.0}),  # the benchmark's own price
             "commitment_comparison": ("planner.optimize", {
                 "history_file": str(SAMPLES / "philly_busy_nodes_hourly.csv"), "horizon_days": 30.0,
                 "prices_file": str(ROOT / "plans" / "demo_prices.yaml")}),

@@ -18,6 +18,7 @@ __all__ = [
     "InfeasibleError",
     "SolverError",
     "ReportError",
+    "DeliveryError",
     "PlannerWarning",
 ]
 
@@ -65,6 +66,11 @@ class SolverError(PlannerError):
 
 class ReportError(PlannerError):
     """A report notebook failed to execute or render."""
+
+
+class DeliveryError(PlannerError):
+    """An alert could not be delivered to a webhook (timeout, refused, an HTTP error); names the URL's
+    host and what it answered."""
 
 
 class PlannerWarning(UserWarning):

@@ -167,6 +167,23 @@ SIMULATE = ["simulate", "{d}/s.yaml", "--output", "{d}/out", "--draws", "10"]
 MONTHLY = ["monthly", "--month", "2025-01", "--store", "{d}/s.duckdb", "--output-dir", "{d}/reports"]
 IMPORT = ["catalog", "import", "skypilot", "{d}/vms.csv", "--cloud", "lambda", "--catalog-dir", "{d}/catalog"]
 FOCUS_GPU = [["2025-01-01T00:00:00Z", "Usage", "10", "10", "2", "Hours", '{"GpuCount": "eight", "GpuType": "H100"}']]
+BUDGET = ["budget", "status", "--budgets", "{d}/b.yaml", "--store", "{d}/s.duckdb"]
+SETUP_SPEND = ["ingest", "{d}/spend.json", "--store", "{d}/s.duckdb"]
+ANOMALIES = ["anomalies", "--metric", "requests", "--freq", "h", "--store", "{d}/s.duckdb"]
+
+
+def budgets(item: str = "{name: a, amount_usd: 5, period: month}") -> str:
+    return f"budgets:\n  - {item}\n"
+
+
+def opencost(**over) -> str:
+    """One allocation of the OpenCost /allocation response, fields replaced by ``over``."""
+    alloc = {"name": "ns1", "properties": {"namespace": "ns1"}, "start": "2025-01-01T00:00:00Z",
+             "end": "2025-01-02T00:00:00Z", "gpuHours": 8, "gpuCost": 20, "totalCost": 25, **over}
+    return json.dumps({"code": 200, "data": [{"ns1": alloc}]})
+
+
+OUTCOMES = "ts,feature,outcome,count\n2025-01-01T10:00:00Z,support,resolved_ticket,3\n"
 
 CASES = [
     # --- ingest: known formats with a missing or misspelt column name it, with the closest found
@@ -246,7 +263,7 @@ CASES = [
     Case("nixtla-missing-unique-id", [*INGEST, "--metric", "gpu_hours"], {"in": "ds,y\n2025-01-01,1\n"},
          ("missing required Nixtla column 'unique_id'",)),
     Case("unrecognised", INGEST, {"in": "day,tok\n2025-01-01,5\n"},
-         ("in: not a recognised usage format", "'day', 'tok'", "--format {azure,mooncake,focus,litellm,nixtla}",
+         ("in: not a recognised usage format", "'day', 'tok'", "--format {azure,mooncake,focus,litellm,opencost,outcomes,nixtla}",
           "--mapping FILE")),
     Case("table-misspelt-mapping-column", [*INGEST, "--time-col", "day", "--metric-col", "input_tokens=tok_in"],
          {"in": "day,tok_inn\n2025-01-01,5\n"}, ("in: missing column 'tok_in' (found 'tok_inn')",)),
@@ -479,6 +496,100 @@ CASES = [
     Case("monthly-usage-directory", [*MONTHLY, "--usage", "{d}/adir"], {"adir/x.csv": AZURE},
          ("adir: is a directory, expected a file",)),
     Case("monthly-hourly", [*MONTHLY, "--freq", "hourly"], {}, ("--freq: unknown frequency 'hourly'",)),
+    # --- budget status: the budgets file is checked before the store is read
+    Case("budgets-unknown-key", BUDGET, {"b.yaml": budgets("{name: a, amount_usd: 5, period: month, ownr: x}"),
+                                         "spend.json": json.dumps(spend_log())},
+         ("b.yaml: unknown key budgets[0].ownr (did you mean 'owner'?)",), setup=SETUP_SPEND),
+    Case("budgets-weekly", BUDGET, {"b.yaml": budgets("{name: a, amount_usd: 5, period: weekly}"),
+                                    "spend.json": json.dumps(spend_log())},
+         ("b.yaml: budgets[0].period: 'weekly'", "expected one of ['month', 'quarter', 'year']"), setup=SETUP_SPEND),
+    Case("budgets-zero-amount", BUDGET, {"b.yaml": budgets("{name: a, amount_usd: 0, period: month}"),
+                                         "spend.json": json.dumps(spend_log())},
+         ("b.yaml: budgets[0].amount_usd: expected an amount > 0 USD, got 0",), setup=SETUP_SPEND),
+    Case("budgets-negative-threshold", BUDGET,
+         {"b.yaml": budgets("{name: a, amount_usd: 5, period: month, thresholds: [-80]}"),
+          "spend.json": json.dumps(spend_log())},
+         ("b.yaml: budgets[0].thresholds[0]: expected a value >= 0, got -80",), setup=SETUP_SPEND),
+    Case("budgets-missing-amount", BUDGET, {"b.yaml": budgets("{name: a, period: month}"),
+                                            "spend.json": json.dumps(spend_log())},
+         ("b.yaml: budgets[0]: missing key 'amount_usd'",), setup=SETUP_SPEND),
+    Case("budgets-same-name-twice", BUDGET,
+         {"b.yaml": budgets() + "  - {name: a, amount_usd: 9, period: year}\n", "spend.json": json.dumps(spend_log())},
+         ("b.yaml: budgets[1].name: 'a' is the name of an earlier budget",), setup=SETUP_SPEND),
+    Case("budgets-scope-typo", BUDGET,
+         {"b.yaml": budgets("{name: a, amount_usd: 5, period: month, scope: {teem: search}}"),
+          "spend.json": json.dumps(spend_log())},
+         ("b.yaml: budgets[0].scope.teem: unknown key (did you mean 'team'?)",), setup=SETUP_SPEND),
+    Case("budgets-scope-matches-nothing", BUDGET,
+         {"b.yaml": budgets("{name: a, amount_usd: 5, period: month, scope: {model: gpt-4oo}}"),
+          "spend.json": json.dumps(spend_log())},
+         ("budget 'a': no priced spend in its scope (model gpt-4oo)", "(did you mean 'gpt-4o'?)"), setup=SETUP_SPEND),
+    Case("budgets-nothing-priced", BUDGET, {"b.yaml": budgets(), "azure.csv": AZURE},
+         ("budget 'a': no priced spend in its scope (all spend); the usage has no cost_usd",), setup=SETUP_STORE),
+    Case("budgets-python-tag", BUDGET, {"b.yaml": TAG}, ("b.yaml: not valid YAML",)),
+    Case("budgets-alias-bomb", BUDGET, {"b.yaml": BOMB}, ("b.yaml: refused: its aliases expand",)),
+    Case("budgets-not-a-list", BUDGET, {"b.yaml": "budgets: {name: a}\n"}, ("b.yaml: budgets: expected a non-empty list",)),
+    Case("budget-post-without-alerts", [*BUDGET, "--post", "http://127.0.0.1:9/x"], {"b.yaml": budgets()},
+         ("--post needs --alerts DIR",)),
+    Case("budget-post-not-http", [*BUDGET, "--alerts", "{d}/al", "--post", "ftp://x/y"],
+         {"b.yaml": budgets(), "spend.json": json.dumps(spend_log())},
+         ("--post 'ftp://x/y': expected an http:// or https:// webhook URL",), setup=SETUP_SPEND),
+    Case("budget-pagerduty-without-routing-key",
+         [*BUDGET, "--alerts", "{d}/al", "--post", "https://events.pagerduty.com/v2/enqueue"],
+         {"b.yaml": budgets(), "spend.json": json.dumps(spend_log())},
+         ("--post to PagerDuty: budget(s) ['a'] have no routing key",), setup=SETUP_SPEND),
+    Case("budget-bad-as-of", [*BUDGET, "--as-of", "yesterday"], {"b.yaml": budgets(), "spend.json": json.dumps(spend_log())},
+         ("--as-of: column '--as-of' has unparseable timestamps",), setup=SETUP_SPEND),
+    Case("budget-level-100", [*BUDGET, "--level", "100"], {"b.yaml": budgets()}, ("--level must be between 50 and 99",)),
+    Case("monthly-bad-budgets", [*MONTHLY, "--budgets", "{d}/b.yaml"], {"b.yaml": budgets("{name: a, amount_usd: 5}")},
+         ("b.yaml: budgets[0]: missing key 'period'",)),
+    Case("report-bad-shared-costs", ["report", "showback", "-p", "shared_costs_file", "{d}/c.yaml", "-p", "store_path",
+                                     "{d}/s.duckdb", "--output-dir", "{d}/reports"],
+         {"c.yaml": "shared_costs:\n  - {name: pool, users: {model: m}}\n", "azure.csv": AZURE},
+         ("c.yaml: shared_costs[0]: give the cost in one way",), setup=SETUP_STORE),
+    # --- outcome counts
+    Case("outcomes-negative-count", INGEST, {"in": OUTCOMES.replace(",3\n", ",-3\n")},
+         ("in: column 'count' is negative at row 1 (found '-3')",)),
+    Case("outcomes-empty-name", INGEST, {"in": OUTCOMES.replace(",resolved_ticket,", ",,")},
+         ("in: column 'outcome' is empty at row 1",)),
+    Case("outcomes-bad-name", INGEST, {"in": OUTCOMES.replace("resolved_ticket", "42 tickets")},
+         ("outcome name '42 tickets': expected letters, digits and '_', starting with a letter",)),
+    Case("outcomes-misspelt-dimension", INGEST, {"in": OUTCOMES.replace("feature", "featur")},
+         ("in: missing column 'feature' (found 'featur')",)),
+    Case("ok-outcomes", INGEST, {"in": OUTCOMES + "2025-01-01T10:30:00Z,support,Resolved ticket,4\n"},
+         check=lambda d, out, err: _store_total(d, "outcome:resolved_ticket") == 7 or pytest.fail(out)),
+    # --- OpenCost allocation exports
+    Case("opencost-null-total", ingest("in.json"), {"in.json": opencost(totalCost=None)},
+         ("in.json: totalCost is empty (null: OpenCost writes NaN as null) at data[0].ns1",)),
+    Case("opencost-window-backwards", ingest("in.json"), {"in.json": opencost(end="2024-12-31T00:00:00Z")},
+         ("in.json: the window ends before it starts at data[0].ns1",)),
+    Case("opencost-negative-gpu-hours", ingest("in.json"), {"in.json": opencost(gpuHours=-2)},
+         ("in.json: column 'gpuHours' is negative at row 1",)),
+    Case("opencost-no-window", ingest("in.json"), {"in.json": opencost(start=None)},
+         ("in.json: data[0].ns1 has no window start",)),
+    Case("opencost-api-error", ingest("in.json"), {"in.json": json.dumps({"code": 500, "message": "boom", "data": [],
+                                                                          "totalCost": 0, "gpuHours": 0})},
+         ("in.json: the API answered code 500 (boom); expected 200",)),
+    Case("opencost-export-labels-not-json", INGEST,
+         {"in": 'Date,Namespace,ControllerName,Labels,GPUCost,TotalCost\n2025-01-01,ns,c,"team=x",1,2\n'},
+         ("in: column 'Labels' is not a JSON object at row 1",)),
+    Case("opencost-csv-without-end", INGEST, {"in": "namespace,start,totalCost\nns,2025-01-01T00:00:00Z,5\n"},
+         ("in: missing required OpenCost column 'end'",)),
+    Case("ok-opencost-json", ingest("in.json"), {"in.json": opencost()},
+         check=_totals(gpu_hours=8, cost_usd=25)),
+    # --- anomalies
+    Case("anomalies-level-100", [*ANOMALIES, "--level", "100"], {"azure.csv": AZURE},
+         ("--level must be between 50 and 99 %",), setup=SETUP_STORE),
+    Case("anomalies-negative-window", [*ANOMALIES, "--window", "-3"], {"azure.csv": AZURE},
+         ("--window must be >= 1 period",), setup=SETUP_STORE),
+    Case("anomalies-hourly", [*ANOMALIES[:3], "--freq", "hourly", *ANOMALIES[5:]], {"azure.csv": AZURE},
+         ("--freq: unknown frequency 'hourly'",), setup=SETUP_STORE),
+    Case("anomalies-unknown-metric", ["anomalies", "--metric", "tokens", "--store", "{d}/s.duckdb"], {"azure.csv": AZURE},
+         ("--metric: unknown metric(s) ['tokens']",), setup=SETUP_STORE),
+    Case("anomalies-too-short", ANOMALIES, {"azure.csv": AZURE},
+         ("no series is long enough to score",), setup=SETUP_STORE),
+    Case("anomalies-zero-min-periods", [*ANOMALIES, "--min-periods", "0"], {"azure.csv": AZURE},
+         ("--min-periods must be >= 1",), setup=SETUP_STORE),
     # --- catalog import
     Case("import-missing-columns", IMPORT, {"vms.csv": "InstanceType,AcceleratorName,Price\nx,H100,1\n"},
          ("vms.csv: missing required SkyPilot column 'AcceleratorCount'",)),
@@ -534,4 +645,4 @@ def test_bad_input(case: Case, tmp_path: Path, capsys) -> None:
 def test_corpus_size() -> None:
     assert len(CASES) >= 60
     assert {c.argv[0] for c in CASES} >= {"ingest", "usage", "forecast", "commit", "plan", "compare", "simulate",
-                                          "report", "monthly", "catalog"}
+                                          "report", "monthly", "catalog", "budget", "anomalies"}

@@ -251,20 +251,25 @@ def test_monthly_report_prices_spend_from_the_data_and_the_catalog_without_a_bud
     assert f"USD {expected:,.2f}" in text and "2 of 3 series priced" in text
     assert "cost_usd over 336,000 output tokens in your data" in text
     assert "price catalog entry 'gpt-4o'" in text and "unknown API model 'in-house-7b'" in text
-    assert "No budget was given" in text and "runs out" not in text
+    assert "No budgets file was given" in text and "Crossed or expected on" not in text
     for placeholder in ("50,000", "2e-06", "0.000002"):
         assert placeholder not in text
 
 
 @pytest.mark.slow
-def test_monthly_report_states_your_budget_when_you_give_one(priced_store, tmp_path):
+def test_monthly_report_shows_your_budgets_file(priced_store, tmp_path):
     path, sid = priced_store
+    budgets = tmp_path / "budgets.yaml"
+    budgets.write_text("budgets:\n  - {name: ai, amount_usd: 20, period: month}\n")
     report = render_report("monthly_forecast", {"store_path": str(path), "metrics": "[output_tokens]", "by": "[model]",
-                                                "freq": "h", "forecast_snapshot": str(sid), "budget_usd": "1"}, tmp_path,
-                           date="d")
+                                                "freq": "h", "forecast_snapshot": str(sid),
+                                                "budgets_file": str(budgets)}, tmp_path, date="d")
     text = _html_text(report.html.read_text())
-    # 1.2 + 0.48 USD a day of spend: over a 1 USD budget within the day
-    assert "Your budget of USD 1.00 runs out" in text and "No budget was given" not in text
+    # 1.2 (claude-x's cost_usd) + 0.48 (gpt-4o at its catalog price) USD a day for 14 days: 23.52 USD, over 20;
+    # 80 % (16 USD) reached after 16 / 0.07 = 228.57 hours, on 2025-03-10 12:34
+    assert "USD 23.52" in text and "No budgets file was given" not in text
+    assert "ai 2025-03 80 % USD 16.00 crossed 2025-03-10 12:34" in text
+    assert "2 thresholds crossed (ai 80 % and ai 100 %)" in text
 
 
 def test_capacity_prices_come_from_the_gpu_catalog_or_the_user_and_scale_with_the_period():
@@ -494,7 +499,7 @@ def test_copy_gives_an_editable_copy_and_never_replaces_one(tmp_path, capsys):
 def test_parameters_are_read_as_papermill_reads_them():
     import papermill as pm
 
-    for name in ("monthly_forecast", "commitment_comparison", "capacity_plan", "whatif_scenarios"):
+    for name in ("monthly_forecast", "commitment_comparison", "capacity_plan", "whatif_scenarios", "showback"):
         ours = notebook_parameters(name).set_index("name")
         theirs = pm.inspect_notebook(str(ROOT / "planner" / "notebooks" / f"{name}.ipynb"))
         assert list(ours.index) == list(theirs)

@@ -35,7 +35,7 @@ from planner.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGED = ROOT / "planner" / "notebooks"
-NAMES = ["capacity_plan", "commitment_comparison", "monthly_forecast", "whatif_scenarios"]
+NAMES = ["capacity_plan", "commitment_comparison", "monthly_forecast", "showback", "whatif_scenarios"]
 
 
 # -- the notebooks as files -----------------------------------------------------------------------
@@ -72,16 +72,16 @@ def test_no_folder_of_the_checkout_is_a_link_to_the_templates():
 # -- parameters ---------------------------------------------------------------------------------
 def test_coerce_parameters_converts_text_to_the_declared_types():
     got = coerce_parameters("monthly_forecast", {
-        "horizon": "12", "budget_usd": "2.5e3", "metrics": "[requests, output_tokens]", "by": "model",
+        "horizon": "12", "unit_price_usd": "2.5e3", "metrics": "[requests, output_tokens]", "by": "model",
         "freq": "D",
     })
-    assert got == {"horizon": 12, "budget_usd": 2500.0, "metrics": ["requests", "output_tokens"],
+    assert got == {"horizon": 12, "unit_price_usd": 2500.0, "metrics": ["requests", "output_tokens"],
                    "by": ["model"], "freq": "D"}
 
 
 @pytest.mark.parametrize(("raw", "needle"), [
     ({"horizon": "twelve"}, "'horizon' expects int"),
-    ({"budget_usd": "lots"}, "'budget_usd' expects float"),
+    ({"unit_price_usd": "lots"}, "'unit_price_usd' expects float"),
     ({"metrics": "{a: 1}"}, "'metrics' expects list"),
     ({"horizn": "3"}, "unknown parameter 'horizn'"),
 ])
@@ -103,7 +103,7 @@ def test_cli_list_shows_notebooks_and_parameters(capsys):
     out = capsys.readouterr().out
     for name in NAMES:
         assert name in out
-    assert "budget_usd" in out and "[USD] your budget" in out
+    assert "budgets_file" in out and "your budgets YAML" in out and "budget_usd" not in out
 
 
 # -- running the monthly report ---------------------------------------------------------------------
@@ -140,7 +140,7 @@ def monthly_report(store_with_snapshots, tmp_path_factory):
     report = render_report("monthly_forecast", {
         "store_path": str(path), "metrics": "[requests]", "by": "[model]", "freq": "h", "max_series": "2",
         "month": "2025-01", "forecast_snapshot": str(ids["2025-01"]), "unit_price_usd": "0.001",
-        "budget_usd": "50000", "growth_window": "24",
+        "growth_window": "24",
     }, out, date="2025-02-01")
     return report
 
@@ -265,17 +265,13 @@ def test_forecast_vs_actual_scores_totals_errors_and_coverage():
     assert got["inside_80_pct"] == pytest.approx(100 / 3)
 
 
-def test_budget_burn_runs_out_on_the_first_day_over_budget():
+def test_budget_burn_adds_the_series_spend_period_by_period():
     fc = pd.concat([_fc([100.0] * 10, [50.0] * 10, [200.0] * 10, "a"), _fc([50.0] * 10, [0.0] * 10, [100.0] * 10, "b")])
     burn = tables.budget_burn(fc, unit_price_usd=2.0, spent_usd=100.0)
     assert burn["cum_usd"].tolist() == [100 + 300 * k for k in range(1, 11)]
-    out = tables.budget_runout(burn, budget_usd=1000.0)
-    # point: 400, 700, 1000, 1300 -> over on day 4; upper band 700, 1300 -> day 2
-    assert out["runout"] == pd.Timestamp("2025-01-04") and out["runout_earliest"] == pd.Timestamp("2025-01-02")
-    assert out["projected_usd"] == 3100.0
-    assert tables.budget_runout(burn, budget_usd=1e6)["runout"] is None
-    with pytest.raises(InputError, match="budget_usd"):
-        tables.budget_runout(burn, 0)
+    # upper band: (200 + 100) x 2 a period, from 100 already spent
+    assert burn["cum_hi_usd"].tolist() == [100 + 600 * k for k in range(1, 11)]
+    assert not hasattr(tables, "budget_runout")  # budgets are planner.finops.budgets: one path
 
 
 def test_growth_changes_flags_a_series_that_starts_growing():

@@ -353,7 +353,7 @@ def test_unrecognised_format_lists_the_formats_and_the_flag(tmp_path):
         read_usage(path)
     message = str(err.value)
     for text in ("not a recognised usage format", "azure (TIMESTAMP, ContextTokens, GeneratedTokens)",
-                 "litellm (startTime, prompt_tokens, completion_tokens)", "--format {azure,mooncake,focus,litellm,nixtla}"):
+                 "litellm (startTime, prompt_tokens, completion_tokens)", "--format {azure,mooncake,focus,litellm,opencost,outcomes,nixtla}"):
         assert text in message
 
 

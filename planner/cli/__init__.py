@@ -2,7 +2,7 @@
 
 Each subcommand lives in its own module of this package and exposes
 ``register(subparsers) -> None``; the module is listed in :data:`COMMANDS`. Handlers return an
-exit status. :class:`planner.exceptions.InputError` becomes one line on stderr and status 2; any
+exit status (``planner budget status`` returns 3 when a budget threshold is crossed). :class:`planner.exceptions.InputError` becomes one line on stderr and status 2; any
 other :class:`planner.exceptions.PlannerError` becomes one line and status 1. A closed stdout
 (``planner catalog show prices | head``) ends the command quietly with status 141.
 """
@@ -23,7 +23,7 @@ __all__ = ["main", "COMMANDS"]
 
 #: Subcommand modules of :mod:`planner.cli`, in the order ``planner --help`` lists them.
 COMMANDS: tuple[str, ...] = ("ingest", "usage", "catalog", "forecast", "commit", "plan", "simulate", "report",
-                             "monthly")
+                             "monthly", "budget", "anomalies")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -21,7 +21,7 @@ __all__ = ["register"]
 
 _MAPPING_KEYS = {
     "format", "source", "time_col", "time_unit", "start", "freq", "metrics", "dims", "constants",
-    "aggregate", "metric", "id_dim",
+    "aggregate", "metric", "id_dim", "namespace_teams", "cost",
 }
 
 
@@ -30,8 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "ingest",
         help="read usage files into the store",
-        description="Read usage exports (Azure/Mooncake traces, FOCUS, LiteLLM spend logs, Nixtla "
-        "long format, or any CSV/Parquet with a column mapping) and add them to the store. All "
+        description="Read usage exports (Azure/Mooncake traces, FOCUS, LiteLLM spend logs, OpenCost / Kubecost "
+        "allocation exports, outcome counts, Nixtla long format, or any CSV/Parquet with a column mapping) and add "
+        "them to the store. All "
         "files land in one transaction; a file already ingested is skipped; an overlapping "
         "period replaces the stored rows of the same series instead of doubling them.",
     )

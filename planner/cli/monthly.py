@@ -22,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "render monthly_forecast (and commitment_comparison when the store holds current GPU demand and --prices "
         "prices it) into OUTPUT_DIR/MONTH/; with --plan, also solve that capacity plan, save it as a plan "
         "snapshot and render capacity_plan. Spend comes from your --prices, else the data's cost_usd, else the "
-        "price catalog entry of the series' model; each price's origin is printed. No price or budget is assumed.",
+        "price catalog entry of the series' model; each price's origin is printed. No price or budget is assumed: "
+        "--budgets adds the budget section and writes the alerts of crossed or expected thresholds.",
     )
     p.add_argument("--month", required=True, metavar="YYYY-MM", help="the month just closed")
     p.add_argument("--usage", action="append", default=[], metavar="FILE", help="usage file to ingest first, repeatable")
@@ -38,9 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "and the price catalog) and a capacity entry (gpu_type and cloud priced from the GPU catalog, "
                    "gpus_per_unit, or your own USD per GPU-hour) for the commitment comparison; see "
                    "plans/demo_prices.yaml")
-    p.add_argument("--budget", type=float, default=0.0, metavar="USD",
-                   help="your budget for the forecast horizon [USD]; without it the report shows spend and its "
-                   "forecast without a budget line")
+    p.add_argument("--budgets", metavar="FILE", default="",
+                   help="your budgets YAML (see data/samples/budgets.yaml): the report's budget section, and the "
+                   "payloads of crossed or expected thresholds in OUTPUT_DIR/MONTH/alerts/ (each alert once)")
     p.add_argument("--allow-incomplete", action="store_true",
                    help="report a month whose data stops before its middle or totals under half the median month "
                    "(refused by default); a month without usage is always refused")
@@ -60,7 +61,7 @@ def _run(args: argparse.Namespace) -> int:
         args.month, usage_files=args.usage, store_path=args.store or "", output_dir=args.output_dir,
         metrics=args.metric or ["output_tokens"], by=[b.strip() for b in args.by.split(",") if b.strip()],
         freq=args.freq, horizon=args.horizon, max_series=args.max_series, sources=args.source,
-        plan_config=args.plan, prices_file=args.prices, budget_usd=args.budget,
+        plan_config=args.plan, prices_file=args.prices, budgets_file=args.budgets,
         allow_incomplete=args.allow_incomplete,
     )
     for note in run.notes:
@@ -75,4 +76,13 @@ def _run(args: argparse.Namespace) -> int:
         print(f"price: {line}")
     for name, why in run.skipped.items():
         print(f"skipped {name}: {why}")
+    if run.budgets is not None:
+        for r in run.budgets.thresholds.itertuples():
+            if r.state in ("crossed", "expected"):
+                print(f"budget {r.budget} ({r.period}): {r.threshold_pct:g} % {r.state}")
+        new, already = run.alerts
+        for a in new:
+            print(f"alert {a.key}: written to {args.output_dir}/{run.month}/alerts/")
+        for a in already:
+            print(f"alert {a.key}: already written by an earlier run (not written again)")
     return 0

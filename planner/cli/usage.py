@@ -10,6 +10,7 @@ from planner.outputs import check_file, write_file
 from planner.periods import ACCEPTED, check_freq
 from planner.store import Store
 from planner.usage import METRICS, summarize, to_series
+from planner.usage.schema import is_metric
 
 __all__ = ["register"]
 
@@ -60,9 +61,9 @@ def _summary(args: argparse.Namespace) -> int:
 
 def _series(args: argparse.Namespace) -> int:
     freq = check_freq(args.freq, "--freq")
-    unknown = [m for m in args.metric if m not in METRICS]
+    unknown = [m for m in args.metric if not is_metric(m)]
     if unknown:
-        raise InputError(f"--metric: unknown metric(s) {unknown}; expected some of {', '.join(METRICS)}")
+        raise InputError(f"--metric: unknown metric(s) {unknown}; expected some of {', '.join(METRICS)} or outcome:<name>")
     check_file(args.output, [store_path(args)])
     series = to_series(_load(args, args.metric), args.metric, by=_split(args.by), freq=freq)
     with write_file(args.output, [store_path(args)]) as tmp:

@@ -13,7 +13,7 @@ import altair as alt
 import pandas as pd
 
 __all__ = ["MAX_ROWS", "use_svg", "coarsen", "history_chart", "forecast_chart", "bar_chart", "line_chart",
-           "spend_chart", "value_axis", "LABEL_EXPR"]
+           "spend_chart", "budget_chart", "value_axis", "LABEL_EXPR"]
 
 #: Most rows a chart is given (altair's own limit is 5,000).
 MAX_ROWS = 5000
@@ -74,14 +74,18 @@ def coarsen(frame: pd.DataFrame, max_rows: int = MAX_ROWS, x: str = "ds", y: Seq
 
 
 def line_chart(frame: pd.DataFrame, x: str, y: str, color: str | None = None, title: str = "",
-               y_title: str | None = None, width: int = 640, height: int = 260) -> alt.Chart:
+               y_title: str | None = None, width: int = 640, height: int = 260, dates: bool = False) -> alt.Chart:
     """A line chart of ``y`` over ``x``, one line per ``color`` value (named in the legend by its
-    values: give ``color`` a column of words)."""
-    enc = {"x": alt.X(f"{x}:T", title=None), "y": alt.Y(f"{y}:Q", axis=value_axis(y_title or y))}
+    values: give ``color`` a column of words); ``dates`` labels the time axis by day (``Mar 03``)
+    for weekly or monthly points."""
+    axis = alt.Axis(format="%b %d", labelAngle=0) if dates else alt.Axis()
+    enc = {"x": alt.X(f"{x}:T", title=None, axis=axis), "y": alt.Y(f"{y}:Q", axis=value_axis(y_title or y))}
     if color:
         enc["color"] = alt.Color(f"{color}:N", title=None, legend=alt.Legend(labelLimit=400))
     data = coarsen(frame, x=x, y=[y], by=[color] if color else [])
-    return alt.Chart(data, title=title).mark_line().encode(**enc).properties(width=width, height=height)
+    chart = alt.Chart(data, title=title)
+    chart = chart.mark_line(point=True) if dates else chart.mark_line()
+    return chart.encode(**enc).properties(width=width, height=height)
 
 
 def history_chart(series: pd.DataFrame, title: str = "", y_title: str = "") -> alt.Chart:
@@ -147,30 +151,62 @@ def bar_chart(frame: pd.DataFrame, x: str, y: str, color: str | None = None, tit
     return alt.Chart(data, title=title).mark_bar().encode(**enc).properties(width=width, height=height)
 
 
-def spend_chart(burn: pd.DataFrame, budget_usd: float = 0.0, title: str = "cumulative projected spend",
-                width: int = 640, height: int = 260) -> alt.Chart:
-    """Cumulative projected spend, its 95 % band and, when given, the budget as a dashed line; one
-    legend names them (``projected spend``, ``95 % band``, ``your budget``).
+def spend_chart(burn: pd.DataFrame, title: str = "cumulative projected spend", width: int = 640,
+                height: int = 260) -> alt.Chart:
+    """Cumulative projected spend and its 95 % band; one legend names them (``projected spend``,
+    ``95 % band``). Budgets have their own chart (:func:`budget_chart`).
 
     Parameters
     ----------
     burn : pandas.DataFrame
         :func:`planner.report.tables.budget_burn`: ``ds, cum_usd, cum_lo_usd, cum_hi_usd`` [USD].
-    budget_usd : float
-        Your budget [USD]; 0 draws none.
     """
     data = coarsen(burn[["ds", "cum_usd", "cum_lo_usd", "cum_hi_usd"]], x="ds",
                    y=["cum_usd", "cum_lo_usd", "cum_hi_usd"], by=[])
-    names = ["projected spend", "95 % band", *(["your budget"] if budget_usd > 0 else [])]
-    color = alt.Color("what:N", title=None, scale=alt.Scale(domain=names, range=[_HISTORY, "#c6dbef", "#d62728"]))
+    names = ["projected spend", "95 % band"]
+    color = alt.Color("what:N", title=None, scale=alt.Scale(domain=names, range=[_HISTORY, "#c6dbef"]))
     axis = value_axis("USD")
     band = alt.Chart(data.assign(what=names[1])).mark_area(opacity=0.8).encode(
         x=alt.X("ds:T", title=None), y=alt.Y("cum_lo_usd:Q", axis=axis), y2="cum_hi_usd:Q", color=color)
     line = alt.Chart(data.assign(what=names[0])).mark_line().encode(x="ds:T", y=alt.Y("cum_usd:Q", axis=axis),
                                                                       color=color)
-    chart = band + line
-    if budget_usd > 0:
-        rule = alt.Chart(pd.DataFrame({"usd": [float(budget_usd)], "what": [names[2]]})).mark_rule(
-            strokeDash=[4, 3]).encode(y=alt.Y("usd:Q", axis=axis), color=color)
-        chart = chart + rule
-    return chart.properties(title=title, width=width, height=height)
+    return (band + line).properties(title=title, width=width, height=height)
+
+
+def budget_chart(burn: pd.DataFrame, amount_usd: float, thresholds: Sequence[float] = (), level: int = 80,
+                 title: str = "", width: int = 640, height: int = 240) -> alt.Chart:
+    """One budget's period: cumulative spend so far, its forecast to the period's end with the
+    ``level`` % band, the amount as a solid rule and each threshold as a dashed one.
+
+    Parameters
+    ----------
+    burn : pandas.DataFrame
+        One budget's rows of :attr:`planner.finops.budgets.BudgetStatus.burn`: ``ds, actual_usd,
+        forecast_usd, lo_usd, hi_usd`` [USD].
+    amount_usd : float
+        The budget [USD].
+    thresholds : sequence of float
+        Alert thresholds [% of the amount]; 100 is the amount itself.
+    """
+    names = ["spent", "forecast", f"{level} % band", "budget"]
+    color = alt.Color("what:N", title=None, scale=alt.Scale(domain=names, range=[_HISTORY, _FORECAST, "#fdd0a2",
+                                                                                 "#d62728"]),
+                      legend=alt.Legend(orient="top"))
+    axis = value_axis("USD")
+    actual = burn.dropna(subset=["actual_usd"]).assign(what=names[0])
+    ahead = burn.dropna(subset=["forecast_usd"])
+    layers = [alt.Chart(actual).mark_line().encode(x=alt.X("ds:T", title=None), y=alt.Y("actual_usd:Q", axis=axis),
+                                                   color=color)]
+    if len(ahead):
+        layers.append(alt.Chart(ahead.assign(what=names[2])).mark_area(opacity=0.6).encode(
+            x="ds:T", y=alt.Y("lo_usd:Q", axis=axis), y2="hi_usd:Q", color=color))
+        layers.append(alt.Chart(ahead.assign(what=names[1])).mark_line().encode(
+            x="ds:T", y=alt.Y("forecast_usd:Q", axis=axis), color=color))
+    rules = pd.DataFrame({"usd": [amount_usd * t / 100 for t in thresholds if t != 100],
+                          "what": names[3]})
+    layers.append(alt.Chart(pd.DataFrame({"usd": [float(amount_usd)], "what": [names[3]]})).mark_rule().encode(
+        y=alt.Y("usd:Q", axis=axis), color=color))
+    if len(rules):
+        layers.append(alt.Chart(rules).mark_rule(strokeDash=[4, 3], opacity=0.7).encode(
+            y=alt.Y("usd:Q", axis=axis), color=color))
+    return alt.layer(*layers).properties(title=title, width=width, height=height)

@@ -23,7 +23,8 @@ def _value(defaults: Mapping[str, str], params: Mapping[str, object], key: str) 
 
 
 def precheck(name: str, params: Mapping[str, object]) -> None:
-    """Check a bundled notebook's prices file, month and (``commitment_comparison``) GPU prices.
+    """Check a bundled notebook's prices, budgets and shared-costs files, month and
+    (``commitment_comparison``) GPU prices.
 
     Notebooks of your own (a ``.ipynb`` path) are not checked here.
 
@@ -41,6 +42,14 @@ def precheck(name: str, params: Mapping[str, object]) -> None:
     defaults = dict(zip(*notebook_parameters(name)[["name", "default"]].to_numpy().T, strict=True))
     try:
         prices = read_price_file(params["prices_file"]) if params.get("prices_file") else None
+        if params.get("budgets_file"):
+            from planner.finops.budgets import read_budgets
+
+            read_budgets(params["budgets_file"])
+        if params.get("shared_costs_file"):
+            from planner.finops.showback import read_shared_costs
+
+            read_shared_costs(params["shared_costs_file"])
         if params.get("month"):
             month_bounds(str(params["month"]))
         if source.stem == "commitment_comparison":

@@ -118,7 +118,9 @@ def latest_snapshot(store: Store, kind: str, before_label: str | None = None,
 @dataclass
 class MonthlyRun:
     """What :func:`run_monthly` did: snapshot ids, report files, what it skipped (and why), notes
-    on the data (series left out, a month that stops early) and where each price came from."""
+    on the data (series left out, a month that stops early), where each price came from, the
+    budgets' :class:`planner.finops.budgets.BudgetStatus` (with ``budgets_file``) and the alerts
+    written (new, already written by an earlier run)."""
 
     month: str
     ingested_rows: int = 0
@@ -127,6 +129,8 @@ class MonthlyRun:
     skipped: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     prices: list[str] = field(default_factory=list)
+    budgets: object = None
+    alerts: tuple[list, list] = ((), ())
 
 
 def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "",
@@ -134,7 +138,7 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
                 by: Sequence[str] = ("model",), freq: str = "D", horizon: int = 0,
                 max_series: int = 8, sources: Sequence[str] = (),
                 report_parameters: dict | None = None, plan_config: str | Path = "",
-                prices_file: str | Path = "", budget_usd: float = 0.0,
+                prices_file: str | Path = "", budgets_file: str | Path = "",
                 allow_incomplete: bool = False) -> MonthlyRun:
     """Run the month-end job for ``month`` (``YYYY-MM``, the month just closed).
 
@@ -152,8 +156,12 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
     4. with ``plan_config`` (a ``planner plan`` configuration), solve the capacity plan, save it
        as a ``"plan"`` snapshot labelled ``month`` (its warnings in the summary's ``notes``), write its tables to
        ``<output_dir>/<month>/plan/`` and render ``capacity_plan`` from them;
-    5. render ``monthly_forecast`` (spend priced as :func:`planner.report.pricing.spend_rates`
-       says; a budget line only with ``budget_usd``) and, when the store holds current GPU demand
+    5. with ``budgets_file``, the status of each budget at the end of ``month``
+       (:func:`planner.finops.budgets.budget_status`) and the payloads of its crossed and expected
+       thresholds in ``<output_dir>/<month>/alerts/`` (:func:`planner.finops.alerts.write_alerts`:
+       an alert already there from an earlier run is not written again);
+    6. render ``monthly_forecast`` (spend priced as :func:`planner.report.pricing.spend_rates`
+       says; the budget section with ``budgets_file``) and, when the store holds current GPU demand
        (``gpu_hours`` or ``node_hours``) and ``prices_file`` has a ``capacity`` entry,
        ``commitment_comparison`` on it into ``<output_dir>/<month>/``.
 
@@ -161,8 +169,8 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
     ----------
     prices_file : str or pathlib.Path
         Your prices (:func:`planner.report.pricing.read_price_file`); "" for none.
-    budget_usd : float
-        Your budget for the forecast horizon [USD]; 0 for none (no budget line).
+    budgets_file : str or pathlib.Path
+        Your budgets (:func:`planner.finops.budgets.read_budgets`); "" for none.
     allow_incomplete : bool
         Report a month whose data is thin or stops early (with a note) instead of refusing it.
 
@@ -175,6 +183,7 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
     ReportError
         A report notebook failed (its executed copy is written).
     """
+    from planner.finops.budgets import read_budgets
     from planner.report.freshness import month_coverage, series_reach_month
     from planner.report.notes import capture
     from planner.report.pricing import (
@@ -186,14 +195,16 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
     from planner.report.render import render_report
 
     start, end = month_bounds(month)
-    if budget_usd < 0:
-        raise InputError(f"--budget must be >= 0 USD, got {budget_usd}")
     prices = read_price_file(prices_file) if prices_file else None
+    budgets = read_budgets(budgets_file) if budgets_file else []
     run = MonthlyRun(month)
     month_dir = Path(output_dir) / month
     reports = [f"{n}.{ext}" for n in ("monthly_forecast", "capacity_plan", "commitment_comparison")
                for ext in ("ipynb", "html")]
-    check_folder(month_dir, option="--output-dir", names=[*reports, *(["plan"] if plan_config else [])])
+    check_folder(month_dir, option="--output-dir", names=[*reports, *(["plan"] if plan_config else []),
+                                                          *(["alerts"] if budgets else [])])
+    if budgets:
+        check_folder(month_dir / "alerts", inputs=[budgets_file], option="--output-dir", names=[])
     if plan_config:
         check_folder(month_dir / "plan", inputs=[plan_config], option="--output-dir")
     batches = []
@@ -237,11 +248,24 @@ def run_monthly(month: str, usage_files: Sequence[str] = (), store_path: str = "
             claim_folder(month_dir, "planner monthly", ["plan"])
             plan_dir = capacity_plan.to_dir(month_dir / "plan", "planner monthly", inputs=[plan_config],
                                             option="--output-dir")
+        if budgets:
+            from planner.finops.budgets import budget_status
+            from planner.finops.spend import spend_of
+
+            run.budgets = budget_status(spend_of(store.usage(end=end), prices), budgets, as_of=end,
+                                        what=str(budgets_file))
+            run.notes += run.budgets.notes
+    if budgets:
+        from planner.finops.alerts import alerts_from, write_alerts
+
+        claim_folder(month_dir, "planner monthly", ["alerts"])
+        run.alerts = write_alerts(alerts_from(run.budgets), month_dir / "alerts", "planner monthly")
     extra = {"prices_file": str(Path(prices_file).resolve())} if prices_file else {}
+    budget_param = {"budgets_file": str(Path(budgets_file).resolve())} if budgets_file else {}
     params = {"store_path": store_file, "metrics": list(metrics), "by": list(by), "freq": freq,
               "horizon": h, "max_series": max_series, "month": month, "sources": list(sources),
-              "forecast_snapshot": run.snapshots["forecast"], "budget_usd": float(budget_usd),
-              "allow_incomplete": allow_incomplete, **extra, **(report_parameters or {})}
+              "forecast_snapshot": run.snapshots["forecast"], "allow_incomplete": allow_incomplete, **extra,
+              **budget_param, **(report_parameters or {})}
     run.reports["monthly_forecast"] = render_report("monthly_forecast", params, output_dir, date=month).html
     if plan_config:
         run.reports["capacity_plan"] = render_report("capacity_plan", {"output_dir": str(plan_dir.resolve())},

@@ -1,4 +1,6 @@
-"""The tables the monthly report shows: last forecast against actuals, budget burn, growth changes.
+"""The tables the monthly report shows: last forecast against actuals, projected spend, growth changes.
+
+Budgets (amounts, thresholds, alerts) are :mod:`planner.finops.budgets`.
 
 Pure functions over Nixtla long-format frames (``unique_id, ds, y``) and forecast tables of the
 forecast contract (``unique_id, ds, forecast, lo-80, hi-80, lo-95, hi-95``).
@@ -13,7 +15,7 @@ import pandas as pd
 
 from planner.exceptions import InputError
 
-__all__ = ["forecast_vs_actual", "budget_burn", "budget_runout", "growth_changes"]
+__all__ = ["forecast_vs_actual", "budget_burn", "growth_changes"]
 
 
 def _need(frame: pd.DataFrame, cols: Sequence[str], what: str) -> None:
@@ -82,7 +84,7 @@ def budget_burn(forecast: pd.DataFrame, unit_price_usd: float | Mapping[str, flo
         ``unique_id`` (series not in the mapping are left out: they have no USD figure); see
         :func:`planner.report.pricing.spend_rates` for where a report's prices come from.
     spent_usd : float
-        Spend already booked in the budget period before the first forecast period [USD].
+        Spend already booked before the first forecast period [USD], added to the cumulative sums.
     level : int
         Interval level of the band [%].
 
@@ -113,32 +115,6 @@ def budget_burn(forecast: pd.DataFrame, unit_price_usd: float | Mapping[str, flo
     out["cum_lo_usd"] = spent_usd + per[lo].cumsum().to_numpy()
     out["cum_hi_usd"] = spent_usd + per[hi].cumsum().to_numpy()
     return out
-
-
-def budget_runout(burn: pd.DataFrame, budget_usd: float) -> dict[str, object]:
-    """When the budget runs out under the projection of :func:`budget_burn`.
-
-    Returns
-    -------
-    dict
-        ``budget_usd``; ``projected_usd`` and ``projected_hi_usd`` (cumulative at the horizon's
-        end, point and upper band) [USD]; ``runout`` (first period whose cumulative point spend
-        exceeds the budget, or None) and ``runout_earliest`` (the same on the upper band).
-    """
-    if budget_usd <= 0:
-        raise InputError(f"budget_usd must be > 0, got {budget_usd}")
-
-    def first_over(col: str) -> pd.Timestamp | None:
-        over = burn.loc[burn[col] > budget_usd, "ds"]
-        return None if over.empty else pd.Timestamp(over.iloc[0])
-
-    return {
-        "budget_usd": float(budget_usd),
-        "projected_usd": float(burn["cum_usd"].iloc[-1]) if len(burn) else 0.0,
-        "projected_hi_usd": float(burn["cum_hi_usd"].iloc[-1]) if len(burn) else 0.0,
-        "runout": first_over("cum_usd"),
-        "runout_earliest": first_over("cum_hi_usd"),
-    }
 
 
 def growth_changes(series: pd.DataFrame, window: int = 7, threshold_pct: float = 20.0) -> pd.DataFrame:

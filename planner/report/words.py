@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["cloud_name", "pool_name", "route_name", "term_name", "model_name", "metric_noun", "frequency",
+__all__ = ["outcome_noun", "cloud_name", "pool_name", "route_name", "term_name", "model_name", "metric_noun", "frequency",
            "period_name", "capital", "names"]
 
 _CLOUDS = {"aws": "AWS", "gcp": "GCP", "azure": "Azure", "lambda": "Lambda", "oci": "OCI", "ibm": "IBM",
@@ -63,9 +63,20 @@ def metric_noun(metric: str) -> str:
     -> ``GPU-hours``, ``requests`` -> ``requests``, a ``*_usd`` metric -> ``USD``."""
     if metric in _METRIC_NOUNS:
         return _METRIC_NOUNS[metric]
+    if metric.startswith("outcome:"):
+        return outcome_noun(metric)
     if metric.endswith("_usd") or metric == "usd":
         return "USD"
     return metric.replace("_", " ")
+
+
+def outcome_noun(metric: str, one: bool = False) -> str:
+    """An outcome metric in words: ``outcome:resolved_ticket`` -> ``resolved tickets`` (``resolved
+    ticket`` with ``one``)."""
+    name = str(metric).removeprefix("outcome:").replace("_", " ")
+    if one or name.endswith("s"):
+        return name
+    return name[:-1] + "ies" if name.endswith("y") and name[-2:-1] not in "aeiou" else name + "s"
 
 
 def cloud_name(cloud: str) -> str:

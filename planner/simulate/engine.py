@@ -224,7 +224,23 @@ def simulate(scenario: dict, draws: int = 1000, seed: int = 0, sample_requests: 
     result.selfhost = pd.DataFrame(hosted)
     for name, rate in completion.items():
         result.summary[f"task_completion_{name}"] = rate
+    result.summary.update(_outcomes(scenario["workloads"], volume, cost_parts))
     return result
+
+
+def _outcomes(workloads: list[dict], volume: np.ndarray, cost_parts: list) -> dict[str, float]:
+    """Per outcome a scenario's workloads declare: ``outcomes_<name>`` = requests x ``success_rate``
+    over the horizon [outcomes] and ``cost_per_<name>_usd`` = the mean cost of those workloads /
+    their outcomes [USD/outcome]."""
+    out: dict[str, float] = {}
+    names = sorted({w["outcome"]["name"] for w in workloads if "outcome" in w})
+    for name in names:
+        mine = [w for w in workloads if w.get("outcome", {}).get("name") == name]
+        count = float(sum(volume.sum() * w["share"] * w["outcome"]["success_rate"] for w in mine))
+        cost = sum(float(c.sum(axis=1).mean()) for wl, _, _, c in cost_parts if wl in {w["name"] for w in mine})
+        out[f"outcomes_{name}"] = count
+        out[f"cost_per_{name}_usd"] = cost / count if count else float("nan")
+    return out
 
 
 def _judge(w, accuracy, served, cost_parts, correct, judged, judged_cost, curves, scenario_name) -> None:

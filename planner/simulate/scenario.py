@@ -32,6 +32,7 @@ precision: fp8, gpu_type: H100}`` (engine, precision and GPU type from the throu
 from __future__ import annotations
 
 import datetime
+import re
 from pathlib import Path
 
 from planner._yaml import check_schema, load_mapping
@@ -60,7 +61,7 @@ SCHEMA: dict = {
         "system_prompt_tokens": _NUM, "trim_system_tokens": _NUM, "max_output_tokens": _NUM,
         "prompt_cache": {"requests_per_ttl": _NUM, "ttl": str},
         "semantic_cache": {"hit_rate": (*_NUM, dict), "lookup_cost_share": _NUM},
-        "batch_share": _NUM, "accuracy": _NUM,
+        "batch_share": _NUM, "accuracy": _NUM, "outcome": {"name": str, "success_rate": _NUM},
         "agent": {"calls_per_task": _NUM, "step_limit": _NUM},
         "selfhost": {"model": str, "model_class": str, "engine": str, "gpu_type": str, "precision": str,
                      "gpus_per_replica": int, "cloud": str, "slo_derate": _NUM, "utilization": _NUM,
@@ -206,6 +207,17 @@ def check_levers(w: dict, file: str, at: str, error: type[ScenarioError] = Scena
                     f"({prompt:g} input tokens); expected a prefix within the prompt")
     if w.get("accuracy", 0) > 1:
         raise error(f"{file}: {at}.accuracy: expected a share of tasks done right, between 0 and 1")
+    outcome = w.get("outcome")
+    if outcome is not None:
+        if "name" not in outcome or "success_rate" not in outcome:
+            raise error(f"{file}: {at}.outcome: expected name and success_rate (useful outcomes per "
+                        "request, e.g. {name: resolved_ticket, success_rate: 0.35})")
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", outcome["name"]):
+            raise error(f"{file}: {at}.outcome.name: {outcome['name']!r}: expected lower-case letters, "
+                        "digits and '_', e.g. resolved_ticket")
+        if not 0 < outcome["success_rate"] <= 1:
+            raise error(f"{file}: {at}.outcome.success_rate: expected a share of requests between 0 "
+                        f"(exclusive) and 1, got {outcome['success_rate']}")
     if w.get("batch_share", 0) > 1:
         raise error(f"{file}: {at}.batch_share: expected a share between 0 and 1")
     ttl = w.get("prompt_cache", {}).get("ttl", "5m")

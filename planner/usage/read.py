@@ -17,9 +17,11 @@ from typing import Any
 import pandas as pd
 
 from planner.exceptions import InputError
-from planner.usage._io import close_match, peek_columns
+from planner.usage._io import close_match, peek_columns, sniff
 from planner.usage.focus import read_focus
 from planner.usage.litellm import read_litellm
+from planner.usage.opencost import is_opencost, read_opencost
+from planner.usage.outcomes import read_outcomes
 from planner.usage.tabular import read_nixtla, read_table
 from planner.usage.traces import read_azure_trace, read_mooncake_trace
 
@@ -31,6 +33,8 @@ FORMATS: dict[str, Callable[..., pd.DataFrame]] = {
     "mooncake": read_mooncake_trace,
     "focus": read_focus,
     "litellm": read_litellm,
+    "opencost": read_opencost,
+    "outcomes": read_outcomes,
     "nixtla": read_nixtla,
     "table": read_table,
 }
@@ -41,6 +45,8 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "mooncake": ("timestamp", "input_length", "output_length"),
     "focus": ("ChargePeriodStart", "ChargeCategory", "EffectiveCost"),
     "litellm": ("startTime", "prompt_tokens", "completion_tokens"),
+    "opencost": ("namespace", "start", "end", "totalCost"),
+    "outcomes": ("ts", "outcome", "count"),
     "nixtla": ("unique_id", "ds", "y"),
 }
 _SIGNATURE_COLUMNS = frozenset(c for cols in SIGNATURES.values() for c in cols)
@@ -61,7 +67,12 @@ def detect_format(path: str | Path) -> str:
         A key of :data:`FORMATS`, or ``"table"`` when no signature matches exactly (a column
         mapping is then needed).
     """
-    columns = set(peek_columns(path))
+    if sniff(path).kind in ("json", "jsonl") and is_opencost(path):  # the allocation API's nested response
+        return "opencost"
+    listed = peek_columns(path)
+    columns = set(listed)
+    if is_opencost(path, listed):  # any letter case, the CSV exporter's Date / TotalCost
+        return "opencost"
     for name, needed in SIGNATURES.items():
         if set(needed) <= columns:
             return name

@@ -4,6 +4,10 @@ Columns: ``ts`` (period start, naive UTC), ``source`` (the ingest source name), 
 :data:`DIMENSIONS` (``""`` where the source does not have one), ``metric`` (a key of
 :data:`METRICS`) and ``value`` (in the metric's unit).
 
+Outcome counts (``resolved_ticket``, ``merged_pr``: what the AI spend is for) are metrics of their
+own, ``outcome:<name>`` in the unit ``outcomes`` (:func:`is_metric`, :func:`metric_unit`); they are
+read by :func:`planner.usage.read_outcomes`.
+
 Token metrics are disjoint: ``input_tokens`` are uncached input tokens billed at the full input
 price, ``cached_input_tokens`` were read from a provider's prompt cache, ``cache_write_tokens``
 were written to it. Their sum is every input token of the requests.
@@ -11,6 +15,7 @@ were written to it. Their sum is every input token of the requests.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -19,7 +24,8 @@ import pandas as pd
 from planner.exceptions import InputError
 from planner.usage._io import rows_text as _rows
 
-__all__ = ["DIMENSIONS", "METRICS", "COLUMNS", "KEY", "finalize", "empty_usage", "validate_usage"]
+__all__ = ["DIMENSIONS", "METRICS", "COLUMNS", "KEY", "OUTCOME_PREFIX", "finalize", "empty_usage", "validate_usage",
+           "is_metric", "metric_unit", "outcome_metric"]
 
 #: Dimension columns of the usage table, in order.
 DIMENSIONS: tuple[str, ...] = (
@@ -41,6 +47,10 @@ METRICS: dict[str, str] = {
     "list_cost_usd": "USD",
 }
 
+#: Prefix of outcome metrics: ``outcome:resolved_ticket`` counts resolved tickets [outcomes].
+OUTCOME_PREFIX = "outcome:"
+_OUTCOME_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
 _SIGNED = frozenset({"cost_usd", "billed_cost_usd", "list_cost_usd"})
 
 #: Every column of the usage table, in order.
@@ -48,6 +58,35 @@ COLUMNS: tuple[str, ...] = ("ts", "source", *DIMENSIONS, "metric", "value")
 
 #: The columns that identify one value.
 KEY: tuple[str, ...] = ("ts", "source", *DIMENSIONS, "metric")
+
+
+def is_metric(name: str) -> bool:
+    """True for a key of :data:`METRICS` and for an outcome metric ``outcome:<name>`` (``<name>`` in
+    lower case letters, digits and ``_``, starting with a letter)."""
+    name = str(name)
+    if name in METRICS:
+        return True
+    return name.startswith(OUTCOME_PREFIX) and bool(_OUTCOME_NAME.fullmatch(name[len(OUTCOME_PREFIX):]))
+
+
+def metric_unit(name: str) -> str:
+    """The unit of a metric: ``tokens``, ``USD``, ``GPU-h`` ...; ``outcomes`` for ``outcome:<name>``."""
+    return METRICS.get(name) or ("outcomes" if is_metric(name) else "units")
+
+
+def outcome_metric(name: str, what: str = "outcome") -> str:
+    """The metric ``outcome:<name>`` of an outcome name (``Resolved ticket`` -> ``outcome:resolved_ticket``).
+
+    Raises
+    ------
+    InputError
+        A name that is empty or does not start with a letter once lower-cased and blanks made ``_``.
+    """
+    text = re.sub(r"[\s\-]+", "_", str(name).strip().lower())
+    if not _OUTCOME_NAME.fullmatch(text):
+        raise InputError(f"{what}: outcome name {name!r}: expected letters, digits and '_', starting with a letter "
+                         "(e.g. resolved_ticket)")
+    return OUTCOME_PREFIX + text
 
 
 def empty_usage() -> pd.DataFrame:
@@ -126,11 +165,11 @@ def validate_usage(frame: pd.DataFrame, what: str = "usage") -> None:
         raise InputError(f"{what}: column 'ts' must hold timestamps, found {frame['ts'].dtype}")
     if getattr(frame["ts"].dt, "tz", None) is not None:
         raise InputError(f"{what}: column 'ts' must be naive UTC, found time zone {frame['ts'].dt.tz}")
-    unknown = sorted(set(frame["metric"].unique()) - set(METRICS))
+    unknown = sorted(m for m in frame["metric"].unique() if not is_metric(m))
     if unknown:
         rows = _rows(frame["metric"].isin(unknown).to_numpy())
         raise InputError(
-            f"{what}: unknown metric(s) {unknown} at {rows}; expected one of {list(METRICS)}"
+            f"{what}: unknown metric(s) {unknown} at {rows}; expected one of {list(METRICS)} or outcome:<name>"
         )
     values = pd.to_numeric(frame["value"], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(values)

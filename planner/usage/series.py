@@ -9,7 +9,7 @@ import pandas as pd
 from planner.exceptions import InputError
 from planner.periods import check_freq, period_label
 from planner.usage._io import close_match
-from planner.usage.schema import DIMENSIONS, METRICS, validate_usage
+from planner.usage.schema import DIMENSIONS, METRICS, is_metric, metric_unit, validate_usage
 
 __all__ = ["to_series", "summarize"]
 
@@ -59,7 +59,7 @@ def to_series(
     freq = check_freq(freq)
     validate_usage(usage)
     metrics = [metric] if isinstance(metric, str) else list(metric)
-    unknown = [m for m in metrics if m not in METRICS]
+    unknown = [m for m in metrics if not is_metric(m)]
     if unknown:
         raise InputError(f"unknown metric(s) {unknown}; expected one of {list(METRICS)}")
     by = _check_by(by, metric_ok=False)
@@ -133,5 +133,5 @@ def summarize(usage: pd.DataFrame, by: Sequence[str] = ("source",)) -> pd.DataFr
         first=("ts", "min"), last=("ts", "max"), periods=("ts", "nunique"), total=("value", "sum")
     )
     g["mean_per_period"] = g["total"] / g["periods"]
-    g.insert(len(keys), "unit", g["metric"].map(METRICS))
+    g.insert(len(keys), "unit", g["metric"].map(metric_unit))
     return g
