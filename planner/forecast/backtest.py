@@ -20,7 +20,7 @@ import numpy as np
 
 from planner.forecast.windows import WindowPlan
 
-__all__ = ["fit_forward", "window_intervals", "refit", "parallel_map"]
+__all__ = ["fit_forward", "refit", "parallel_map"]
 
 #: Series below which the work stays in this process (starting workers costs more).
 MIN_SERIES_FOR_PROCESSES = 20
@@ -65,27 +65,6 @@ def fit_forward(z: np.ndarray, models: Sequence, plan: WindowPlan) -> dict[str, 
             if np.isfinite(mean).all():
                 out[model.alias] = (fitted, mean)
     return out
-
-
-def window_intervals(fitted, z: np.ndarray, plan: WindowPlan, level: Sequence[int]) -> dict | None:
-    """A fitted model's own intervals at every origin: ``{"lo-L": (windows, h), "hi-L": ...}``.
-
-    ``None`` when a forecast fails or is not finite.
-    """
-    z = np.ascontiguousarray(z, dtype=float)
-    out: dict[str, list] = {f"{s}-{lv}": [] for lv in level for s in ("lo", "hi")}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for i, c in enumerate(plan.origins):
-                fc = fitted.predict(h=plan.h, level=list(level)) if i == 0 else \
-                    fitted.forward(y=z[:c], h=plan.h, level=list(level))
-                for k in out:
-                    out[k].append(np.asarray(fc[k], dtype=float))
-    except Exception:
-        return None
-    arrays = {k: np.asarray(v) for k, v in out.items()}
-    return arrays if _finite(arrays) else None
 
 
 def refit(model, z: np.ndarray, h: int, level: Sequence[int]) -> tuple[object, dict] | None:
