@@ -27,8 +27,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="forecast long-format series (unique_id, ds, y)",
         description="Forecast every series of INPUT (CSV or Parquet, columns unique_id, ds, y) H periods "
         "ahead. Each series is forecast by a combination of seasonal naive, ETS, Theta and seasonal-mean "
-        "candidates weighted by their rolling-origin backtest MASE (the best Croston-type model for "
-        "intermittent series); intervals are calibrated on the backtest. OUT is CSV: unique_id, ds, "
+        "candidates (Croston-type ones for intermittent series) weighted by their MASE on a rolling-origin "
+        "backtest of the whole horizon, refitted on the whole history; intervals are calibrated per band of "
+        "lead times on that backtest. A history too short to backtest a third of H gets seasonal naive with "
+        "intervals from its own changes, and a warning. OUT is CSV: unique_id, ds, "
         "forecast, lo-L, hi-L per level, model (then statistical and one column per driver with --drivers).",
     )
     p.add_argument("input", metavar="INPUT", help="CSV or Parquet with unique_id, ds, y (or the --hierarchy columns)")
